@@ -1,0 +1,686 @@
+//! In-place edits of parsed YAML.
+//!
+//! A transform describes what it wants as a [`Change`] tree ("under metadata.labels, set
+//! this key"; "in the containers list, the item named discovery, its env item named
+//! CLUSTER_ID, value = x"). [`Editor::apply`] walks the change and the parsed node together
+//! and turns every real difference into a text [`Patch`]: a value replaced in its span, an
+//! entry inserted after the last one at the mapping's indentation, an item appended to a
+//! sequence. Nothing else in the document is rewritten, so comments, quoting, key order and
+//! YAML 1.1 subtleties of untouched fields survive byte for byte.
+
+use serde_json::Value;
+
+use super::emit;
+use super::node::{parse_documents, Anchors, Content, Node, Style};
+
+/// What to do when a field already holds a different, non-empty value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    Replace,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// The field must hold exactly this value.
+    Set { value: Value, on_conflict: OnConflict },
+    /// Descend into a mapping (created when missing). An empty list changes nothing.
+    Map(Vec<(String, Change)>),
+    /// Descend into a list of mappings identified by `field` (Kubernetes' merge keys:
+    /// containers and env by `name`); missing items are appended.
+    Keyed { field: String, items: Vec<(String, Change)> },
+    /// The mapping entry must not exist.
+    Remove,
+    /// The string holds a JSON document; edit inside it.
+    EmbeddedJson(Box<Change>),
+    /// The string holds a YAML document; edit inside it (in place, like any document).
+    EmbeddedYaml(Box<Change>),
+}
+
+impl Default for Change {
+    fn default() -> Self {
+        Change::Map(Vec::new())
+    }
+}
+
+impl Change {
+    pub fn is_noop(&self) -> bool {
+        match self {
+            Change::Map(entries) => entries.iter().all(|(_, c)| c.is_noop()),
+            Change::Keyed { items, .. } => items.iter().all(|(_, c)| c.is_noop()),
+            Change::EmbeddedJson(c) | Change::EmbeddedYaml(c) => c.is_noop(),
+            _ => false,
+        }
+    }
+
+    /// The change for mapping key `name`, created empty when missing.
+    pub fn key(&mut self, name: &str) -> &mut Change {
+        if !matches!(self, Change::Map(_)) {
+            *self = Change::Map(Vec::new());
+        }
+        let Change::Map(entries) = self else { unreachable!("just made a map") };
+        let index = match entries.iter().position(|(k, _)| k == name) {
+            Some(i) => i,
+            None => {
+                entries.push((name.to_owned(), Change::default()));
+                entries.len() - 1
+            }
+        };
+        &mut entries[index].1
+    }
+
+    /// Follow several mapping keys.
+    pub fn path(&mut self, names: &[&str]) -> &mut Change {
+        names.iter().fold(self, |change, name| change.key(name))
+    }
+
+    /// The change for the list item whose `field` equals `value`.
+    pub fn item(&mut self, field: &str, value: &str) -> &mut Change {
+        if !matches!(self, Change::Keyed { .. }) {
+            *self = Change::Keyed { field: field.to_owned(), items: Vec::new() };
+        }
+        let Change::Keyed { items, .. } = self else { unreachable!("just made a list") };
+        let index = match items.iter().position(|(k, _)| k == value) {
+            Some(i) => i,
+            None => {
+                items.push((value.to_owned(), Change::default()));
+                items.len() - 1
+            }
+        };
+        &mut items[index].1
+    }
+
+    pub fn set(&mut self, value: impl Into<Value>, on_conflict: OnConflict) {
+        *self = Change::Set { value: value.into(), on_conflict };
+    }
+
+    pub fn remove(&mut self) {
+        *self = Change::Remove;
+    }
+
+    pub fn embedded_json(&mut self) -> &mut Change {
+        if !matches!(self, Change::EmbeddedJson(_)) {
+            *self = Change::EmbeddedJson(Box::default());
+        }
+        let Change::EmbeddedJson(inner) = self else { unreachable!() };
+        inner
+    }
+
+    pub fn embedded_yaml(&mut self) -> &mut Change {
+        if !matches!(self, Change::EmbeddedYaml(_)) {
+            *self = Change::EmbeddedYaml(Box::default());
+        }
+        let Change::EmbeddedYaml(inner) = self else { unreachable!() };
+        inner
+    }
+
+    /// The value this change creates where nothing exists yet.
+    pub fn to_value(&self) -> Value {
+        let mut value = Value::Null;
+        // Applying to null cannot conflict: every Set is a plain write there.
+        let _ = apply_to_value(&mut value, self, "");
+        value
+    }
+}
+
+/// A field path for messages: `spec.template.spec.containers[name=discovery].env`.
+fn join(path: &str, key: &str) -> String {
+    let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match (path.is_empty(), simple) {
+        (true, true) => key.to_owned(),
+        (false, true) => format!("{path}.{key}"),
+        (_, false) => format!("{path}[{key:?}]"),
+    }
+}
+
+fn join_item(path: &str, field: &str, value: &str) -> String {
+    format!("{path}[{field}={value}]")
+}
+
+/// A failed edit: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditError {
+    pub field: String,
+    pub message: String,
+}
+
+fn conflict(field: &str, existing: &Value, wanted: &Value) -> EditError {
+    EditError {
+        field: field.to_owned(),
+        message: format!(
+            "is already {} but the config says {} (set spec.overrideExisting: true to replace it)",
+            existing, wanted
+        ),
+    }
+}
+
+fn is_empty_value(v: &Value) -> bool {
+    matches!(v, Value::Null) || matches!(v, Value::String(s) if s.is_empty())
+}
+
+/// Apply a change to a JSON value (embedded JSON, and values built from scratch).
+/// Returns whether anything changed.
+pub fn apply_to_value(target: &mut Value, change: &Change, path: &str) -> Result<bool, EditError> {
+    match change {
+        Change::Set { value, on_conflict } => {
+            if target == value {
+                return Ok(false);
+            }
+            if *on_conflict == OnConflict::Error && !is_empty_value(target) {
+                return Err(conflict(path, target, value));
+            }
+            *target = value.clone();
+            Ok(true)
+        }
+        Change::Map(entries) => {
+            if entries.iter().all(|(_, c)| c.is_noop()) && !target.is_null() {
+                return Ok(false);
+            }
+            if target.is_null() {
+                *target = Value::Object(Default::default());
+            }
+            let Value::Object(map) = target else {
+                return Err(EditError { field: path.to_owned(), message: "is not a mapping".into() });
+            };
+            let mut changed = false;
+            for (key, sub) in entries {
+                let field = join(path, key);
+                if matches!(sub, Change::Remove) {
+                    changed |= map.shift_remove(key).is_some();
+                    continue;
+                }
+                let slot = map.entry(key.clone()).or_insert(Value::Null);
+                changed |= apply_to_value(slot, sub, &field)?;
+            }
+            Ok(changed)
+        }
+        Change::Keyed { field, items } => {
+            if target.is_null() {
+                *target = Value::Array(Vec::new());
+            }
+            let Value::Array(list) = target else {
+                return Err(EditError { field: path.to_owned(), message: "is not a list".into() });
+            };
+            let mut changed = false;
+            for (key, sub) in items {
+                let item_path = join_item(path, field, key);
+                let found = list.iter_mut().find(|item| item.get(field).and_then(Value::as_str) == Some(key));
+                match found {
+                    Some(item) => changed |= apply_to_value(item, sub, &item_path)?,
+                    None => {
+                        let mut item = serde_json::json!({ field.as_str(): key });
+                        apply_to_value(&mut item, sub, &item_path)?;
+                        list.push(item);
+                        changed = true;
+                    }
+                }
+            }
+            Ok(changed)
+        }
+        Change::Remove => Ok(false),
+        Change::EmbeddedJson(inner) | Change::EmbeddedYaml(inner) => {
+            // Embedded text held in a JSON value (only used when building from scratch).
+            let text = target.as_str().unwrap_or("").to_owned();
+            match edit_embedded(&text, change_is_json(change), inner, path)? {
+                Some(new_text) => {
+                    *target = Value::String(new_text);
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        }
+    }
+}
+
+fn change_is_json(change: &Change) -> bool {
+    matches!(change, Change::EmbeddedJson(_))
+}
+
+/// Edit embedded JSON or YAML text; `None` when nothing changes.
+fn edit_embedded(text: &str, json: bool, change: &Change, path: &str) -> Result<Option<String>, EditError> {
+    let bad = |what: String| EditError { field: path.to_owned(), message: what };
+    if json {
+        let mut value: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(text).map_err(|e| bad(format!("holds invalid JSON: {e}")))?
+        };
+        if !apply_to_value(&mut value, change, path)? {
+            return Ok(None);
+        }
+        let mut out = serde_json::to_string_pretty(&value).map_err(|e| bad(e.to_string()))?;
+        if text.ends_with('\n') {
+            out.push('\n');
+        }
+        return Ok(Some(out));
+    }
+    let docs = parse_documents(text, 0)
+        .map_err(|e| bad(format!("holds invalid YAML: {} (at byte {})", e.message, e.offset)))?;
+    match docs.first() {
+        None => {
+            let value = change.to_value();
+            Ok((!value.is_null()).then(|| emit::document(&value)))
+        }
+        Some(doc) if doc.root.is_null() => {
+            let value = change.to_value();
+            Ok((!value.is_null()).then(|| emit::document(&value)))
+        }
+        Some(doc) => {
+            let mut editor = Editor::new(text, &doc.root);
+            editor.apply(&doc.root, Slot::Root, change, path)?;
+            if editor.patches.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(apply_patches(text, editor.patches)))
+        }
+    }
+}
+
+/// Replace `start..end` of the input with `text` (an insertion when they are equal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patch {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    /// Orders insertions at one point: higher first. Deeper (more indented) entries must
+    /// come before their parents' new siblings, and a missing final newline before both.
+    pub rank: usize,
+}
+
+/// Apply patches to a text. Patches never overlap; insertions at one point keep their order.
+pub fn apply_patches(text: &str, mut patches: Vec<Patch>) -> String {
+    patches.sort_by_key(|p| (p.start, p.end, std::cmp::Reverse(p.rank)));
+    let mut out = String::with_capacity(text.len() + patches.iter().map(|p| p.text.len()).sum::<usize>());
+    let mut at = 0;
+    for p in &patches {
+        if p.start < at {
+            continue; // defensive: an overlapping patch would corrupt the text
+        }
+        out.push_str(&text[at..p.start]);
+        out.push_str(&p.text);
+        at = p.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Where a node sits, which decides how a replacement is written.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot {
+    /// The root of a document (or of a list item handled as an object).
+    Root,
+    /// A block mapping value: the key's column and the byte after its colon.
+    BlockValue { key_col: usize, after_colon: usize },
+    /// A block sequence item with its dash at `dash_col`.
+    BlockItem { dash_col: usize },
+    /// Anything inside a flow collection: replacements are JSON-style flow text.
+    Flow,
+}
+
+/// Collects the patches for one document.
+pub struct Editor<'t> {
+    text: &'t str,
+    anchors: Anchors<'t>,
+    newline: &'static str,
+    final_newline_added: bool,
+    pub patches: Vec<Patch>,
+}
+
+impl<'t> Editor<'t> {
+    pub fn new(text: &'t str, root: &'t Node) -> Self {
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        Editor { text, anchors: Anchors::of(root), newline, final_newline_added: false, patches: Vec::new() }
+    }
+
+    fn push(&mut self, start: usize, end: usize, text: String) {
+        let rank = if start == end { text.len() - text.trim_start_matches(' ').len() } else { 0 };
+        let text = if self.newline == "\n" { text } else { text.replace('\n', self.newline) };
+        self.patches.push(Patch { start, end, text, rank });
+    }
+
+    /// Where new lines go after `pos`; a text without a final newline gets one first.
+    fn line_insert_point(&mut self, pos: usize) -> usize {
+        let at = self.after_line(pos);
+        if at == self.text.len() && !self.text.ends_with('\n') && !self.final_newline_added {
+            self.final_newline_added = true;
+            let newline = self.newline.to_owned();
+            self.patches.push(Patch { start: at, end: at, text: newline, rank: usize::MAX });
+        }
+        at
+    }
+
+    /// The column of byte `pos` (indentation is ASCII spaces, so bytes are columns).
+    pub fn column(&self, pos: usize) -> usize {
+        pos - self.line_start(pos)
+    }
+
+    fn line_start(&self, pos: usize) -> usize {
+        self.text[..pos].rfind('\n').map_or(0, |i| i + 1)
+    }
+
+    /// The byte after the end of the line holding `pos` (or the end of the text).
+    fn after_line(&self, pos: usize) -> usize {
+        self.text[pos..].find('\n').map_or(self.text.len(), |i| pos + i + 1)
+    }
+
+    /// Where a node's own text really ends (block scalars and collections report the next
+    /// token's position).
+    pub fn value_end(&self, node: &Node) -> usize {
+        match &node.content {
+            Content::Map { entries, flow: false } => {
+                entries.last().map_or(node.end, |(_, v)| self.value_end(v))
+            }
+            Content::Seq { items, flow: false } => items.last().map_or(node.end, |v| self.value_end(v)),
+            Content::Scalar { style: Style::Literal | Style::Folded, .. } => {
+                let mut end = node.end.min(self.text.len());
+                let line = self.line_start(end);
+                if self.text[line..end].trim().is_empty() && line > node.start {
+                    end = line;
+                    // Step back over the line break itself, and blank lines before it.
+                    while end > node.start && matches!(self.text.as_bytes()[end - 1], b'\n' | b'\r' | b' ') {
+                        end -= 1;
+                    }
+                }
+                end
+            }
+            _ => node.end,
+        }
+    }
+
+    /// The first byte after the colon that follows a mapping key.
+    fn after_colon(&self, key: &Node) -> usize {
+        let from = key.end.min(self.text.len());
+        match self.text[from..].find(':') {
+            Some(i) => from + i + 1,
+            None => from,
+        }
+    }
+
+    fn dash_col(&self, first_item: &Node) -> usize {
+        let before = &self.text[..first_item.start];
+        let trimmed = before.trim_end_matches([' ', '\t', '\n', '\r']);
+        if trimmed.ends_with('-') {
+            self.column(trimmed.len() - 1)
+        } else {
+            self.column(first_item.start)
+        }
+    }
+
+    fn child_slot(&self, parent: &Node, key: Option<&Node>, child: &Node) -> Slot {
+        if parent.is_flow() {
+            return Slot::Flow;
+        }
+        match key {
+            Some(k) => Slot::BlockValue { key_col: self.column(k.start), after_colon: self.after_colon(k) },
+            None => Slot::BlockItem { dash_col: self.dash_col(parent.items().first().unwrap_or(child)) },
+        }
+    }
+
+    /// Walk `change` against `node`, recording a patch for every difference.
+    pub fn apply(&mut self, node: &Node, slot: Slot, change: &Change, path: &str) -> Result<(), EditError> {
+        if change.is_noop() {
+            return Ok(());
+        }
+        match change {
+            Change::Remove => Ok(()), // handled by the parent mapping
+            Change::Set { value, on_conflict } => {
+                let existing = node.to_json(&self.anchors);
+                if &existing == value {
+                    return Ok(());
+                }
+                if *on_conflict == OnConflict::Error && !is_empty_value(&existing) {
+                    return Err(conflict(path, &existing, value));
+                }
+                self.replace(node, slot, value, path)
+            }
+            Change::Map(entries) => {
+                if node.is_null() {
+                    return self.replace(node, slot, &change.to_value(), path);
+                }
+                if !node.is_map() {
+                    return Err(EditError { field: path.to_owned(), message: "is not a mapping".into() });
+                }
+                for (key, sub) in entries {
+                    let field = join(path, key);
+                    match (node.entry(key), sub) {
+                        (Some(_), Change::Remove) => self.remove_entry(node, key, &field)?,
+                        (None, Change::Remove) => {}
+                        (Some((k, v)), sub) => {
+                            let child = self.child_slot(node, Some(k), v);
+                            self.apply(v, child, sub, &field)?
+                        }
+                        (None, sub) if sub.is_noop() => {}
+                        (None, sub) => {
+                            let value = sub.to_value();
+                            self.insert_entry(node, key, &value);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Change::Keyed { field, items } => {
+                if node.is_null() {
+                    return self.replace(node, slot, &change.to_value(), path);
+                }
+                if !node.is_seq() {
+                    return Err(EditError { field: path.to_owned(), message: "is not a list".into() });
+                }
+                for (key, sub) in items {
+                    let item_path = join_item(path, field, key);
+                    let found = node.items().iter().find(|item| item.get(field).and_then(Node::as_str) == Some(key));
+                    match found {
+                        Some(item) => {
+                            let child = self.child_slot(node, None, item);
+                            self.apply(item, child, sub, &item_path)?
+                        }
+                        None => {
+                            let mut value = serde_json::json!({ field.as_str(): key });
+                            apply_to_value(&mut value, sub, &item_path)?;
+                            self.append_item(node, &value);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Change::EmbeddedJson(inner) | Change::EmbeddedYaml(inner) => {
+                let text = match node.as_str() {
+                    Some(t) => t.to_owned(),
+                    None if node.is_null() => String::new(),
+                    None => return Err(EditError { field: path.to_owned(), message: "is not a string".into() }),
+                };
+                if let Some(new_text) = edit_embedded(&text, change_is_json(change), inner, path)? {
+                    self.replace(node, slot, &Value::String(new_text), path)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn replace(&mut self, node: &Node, slot: Slot, value: &Value, path: &str) -> Result<(), EditError> {
+        if node.anchor != 0 || matches!(node.content, Content::Alias(_)) {
+            return Err(EditError {
+                field: path.to_owned(),
+                message: "is a YAML anchor or alias; eastwest will not rewrite shared values".into(),
+            });
+        }
+        match slot {
+            Slot::Root => Err(EditError { field: path.to_owned(), message: "is not a mapping".into() }),
+            Slot::Flow => {
+                self.push(node.start, node.end, emit::flow(value));
+                Ok(())
+            }
+            Slot::BlockValue { key_col, after_colon } => {
+                let end = self.value_end(node).max(after_colon);
+                self.push(after_colon, end, emit::value_after_colon(value, key_col));
+                Ok(())
+            }
+            Slot::BlockItem { .. } => {
+                let text = match value {
+                    Value::Object(_) | Value::Array(_) => emit::flow(value),
+                    other => emit::value_after_colon(other, self.column(node.start)).trim_start().to_owned(),
+                };
+                self.push(node.start, self.value_end(node), text);
+                Ok(())
+            }
+        }
+    }
+
+    fn insert_entry(&mut self, map: &Node, key: &str, value: &Value) {
+        if map.is_flow() {
+            let entry = format!("{}: {}", crate::yaml::scalar::double_quoted(key), emit::flow(value));
+            match map.entries().last() {
+                Some((_, last)) => self.push(last.end, last.end, format!(", {entry}")),
+                None => self.push(map.start + 1, map.start + 1, entry),
+            }
+            return;
+        }
+        let col = self.column(map.start);
+        let at = self.line_insert_point(self.value_end(map));
+        let text = format!("{}{}:{}\n", " ".repeat(col), emit::key(key), emit::value_after_colon(value, col));
+        self.push(at, at, text);
+    }
+
+    fn append_item(&mut self, seq: &Node, value: &Value) {
+        if seq.is_flow() {
+            match seq.items().last() {
+                Some(last) => self.push(last.end, last.end, format!(", {}", emit::flow(value))),
+                None => self.push(seq.start + 1, seq.start + 1, emit::flow(value)),
+            }
+            return;
+        }
+        let Some(first) = seq.items().first() else { return };
+        let dash_col = self.dash_col(first);
+        let at = self.line_insert_point(self.value_end(seq));
+        let text = format!("{}{}\n", " ".repeat(dash_col), emit::seq_item(value, dash_col));
+        self.push(at, at, text);
+    }
+
+    fn remove_entry(&mut self, map: &Node, key: &str, path: &str) -> Result<(), EditError> {
+        let entries = map.entries();
+        let Some(index) = entries.iter().position(|(k, _)| k.scalar_text() == Some(key)) else {
+            return Ok(());
+        };
+        let (k, v) = &entries[index];
+        if map.is_flow() {
+            let (start, end) = match (entries.get(index + 1), index.checked_sub(1)) {
+                (Some((next, _)), _) => (k.start, next.start),
+                (None, Some(prev)) => (entries[prev].1.end, v.end),
+                (None, None) => (k.start, v.end),
+            };
+            self.push(start, end, String::new());
+            return Ok(());
+        }
+        let line = self.line_start(k.start);
+        if !self.text[line..k.start].trim().is_empty() {
+            return Err(EditError {
+                field: path.to_owned(),
+                message: "shares its line with a list dash; cannot remove it in place".into(),
+            });
+        }
+        let end = self.after_line(self.value_end(v));
+        self.push(line, end, String::new());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::node::parse_documents;
+    use serde_json::json;
+
+    fn edit(text: &str, change: &Change) -> Result<String, EditError> {
+        let docs = parse_documents(text, 0).expect("parses");
+        let root = &docs[0].root;
+        let mut editor = Editor::new(text, root);
+        editor.apply(root, Slot::Root, change, "")?;
+        Ok(apply_patches(text, editor.patches))
+    }
+
+    fn reread(text: &str) -> Value {
+        let docs = parse_documents(text, 0).expect(text);
+        docs[0].root.to_json(&Anchors::of(&docs[0].root))
+    }
+
+    #[test]
+    fn inserts_into_existing_and_missing_mappings() {
+        let text = "# head\nmetadata:\n  name: x # keep\n  annotations:\n    a: \"on\"\nspec:\n  mode: 0644\n";
+        let mut c = Change::default();
+        c.path(&["metadata", "labels", "topology.istio.io/network"]).set("us-net", OnConflict::Error);
+        c.path(&["metadata", "annotations", "b"]).set("yes", OnConflict::Error);
+        let out = edit(text, &c).expect("edits");
+        assert_eq!(
+            out,
+            "# head\nmetadata:\n  name: x # keep\n  annotations:\n    a: \"on\"\n    b: \"yes\"\n  labels:\n    topology.istio.io/network: us-net\nspec:\n  mode: 0644\n"
+        );
+        assert_eq!(edit(&out, &c).expect("again"), out, "idempotent");
+    }
+
+    #[test]
+    fn conflicts_name_both_values() {
+        let text = "metadata:\n  labels:\n    net: eu-net\n";
+        let mut c = Change::default();
+        c.path(&["metadata", "labels", "net"]).set("us-net", OnConflict::Error);
+        let err = edit(text, &c).unwrap_err();
+        assert_eq!(err.field, "metadata.labels.net");
+        assert!(err.message.contains("\"eu-net\"") && err.message.contains("\"us-net\""), "{}", err.message);
+        c.path(&["metadata", "labels", "net"]).set("us-net", OnConflict::Replace);
+        assert_eq!(edit(text, &c).expect("replace"), "metadata:\n  labels:\n    net: us-net\n");
+    }
+
+    #[test]
+    fn keyed_lists_update_or_append() {
+        let text = "containers:\n- name: discovery\n  env:\n  - name: CLUSTER_ID\n    value: Kubernetes\n  - name: X\n    valueFrom:\n      fieldRef: {fieldPath: a}\n";
+        let mut c = Change::default();
+        let env = c.key("containers").item("name", "discovery").key("env");
+        env.item("name", "CLUSTER_ID").key("value").set("us", OnConflict::Replace);
+        env.item("name", "X").key("value").set("1", OnConflict::Replace);
+        env.item("name", "X").key("valueFrom").remove();
+        env.item("name", "NEW").key("value").set("true", OnConflict::Replace);
+        let out = edit(text, &c).expect("edits");
+        assert_eq!(
+            reread(&out),
+            json!({"containers": [{"name": "discovery", "env": [
+                {"name": "CLUSTER_ID", "value": "us"},
+                {"name": "X", "value": "1"},
+                {"name": "NEW", "value": "true"}]}]}),
+            "{out}"
+        );
+        assert_eq!(edit(&out, &c).expect("again"), out);
+    }
+
+    #[test]
+    fn null_and_flow_values() {
+        let text = "a:\nb: {}\nc: [1]\n";
+        let mut c = Change::default();
+        c.path(&["a", "x"]).set("1", OnConflict::Error);
+        c.path(&["b", "y"]).set(json!({"z": true}), OnConflict::Error);
+        c.key("c").item("name", "n").key("v").set(2, OnConflict::Error);
+        let out = edit(text, &c);
+        // c is a list of numbers: the keyed lookup appends a new item.
+        let out = out.expect("edits");
+        assert_eq!(reread(&out), json!({"a": {"x": "1"}, "b": {"y": {"z": true}}, "c": [1, {"name": "n", "v": 2}]}), "{out}");
+    }
+
+    #[test]
+    fn embedded_json_and_yaml() {
+        let text = "data:\n  values: |-\n    {\n      \"global\": {\n        \"network\": \"\"\n      }\n    }\n  mesh: |-\n    # comment\n    defaultConfig:\n      discoveryAddress: istiod:15012\n    trustDomain: cluster.local\nz: 1\n";
+        let mut c = Change::default();
+        c.path(&["data", "values"]).embedded_json().path(&["global", "network"]).set("us-net", OnConflict::Error);
+        let mesh = c.path(&["data", "mesh"]).embedded_yaml();
+        mesh.key("trustDomain").set("corp.local", OnConflict::Replace);
+        mesh.path(&["defaultConfig", "meshId"]).set("m", OnConflict::Replace);
+        let out = edit(text, &c).expect("edits");
+        assert!(out.contains("    # comment\n    defaultConfig:\n      discoveryAddress: istiod:15012\n      meshId: m\n    trustDomain: corp.local\nz: 1\n"), "{out}");
+        assert!(out.contains("\"network\": \"us-net\""), "{out}");
+        assert_eq!(edit(&out, &c).expect("again"), out);
+    }
+
+    #[test]
+    fn crlf_documents_get_crlf_insertions() {
+        let text = "metadata:\r\n  name: x\r\n";
+        let mut c = Change::default();
+        c.path(&["metadata", "labels", "a"]).set("b", OnConflict::Error);
+        assert_eq!(edit(text, &c).expect("edits"), "metadata:\r\n  name: x\r\n  labels:\r\n    a: b\r\n");
+    }
+}

@@ -1,0 +1,484 @@
+//! A YAML node tree that remembers where every node sits in the source text.
+//!
+//! Offsets are byte offsets into the whole input, so an edit anywhere can be expressed as
+//! "replace bytes a..b with this text" and everything else is left exactly as written.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde_json::Value;
+use std::collections::HashMap;
+
+use super::scalar::resolve_plain;
+
+/// Deeper nesting than this is refused: no Kubernetes object comes close, and it keeps
+/// recursion over the tree bounded.
+pub const MAX_DEPTH: usize = 256;
+/// Aliases may not expand a document beyond this many nodes (the "billion laughs" guard).
+pub const MAX_EXPANDED_NODES: u64 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Debug)]
+pub enum Content {
+    Scalar { text: String, style: Style, tag: Option<String> },
+    Map { entries: Vec<(Node, Node)>, flow: bool },
+    Seq { items: Vec<Node>, flow: bool },
+    Alias(usize),
+}
+
+#[derive(Debug)]
+pub struct Node {
+    /// Byte offset of the node's first character (after any anchor or tag for collections
+    /// whose start the parser reports there).
+    pub start: usize,
+    /// Byte offset just past the node. For block scalars this is where the next token
+    /// starts, which may be the beginning of a following line.
+    pub end: usize,
+    pub anchor: usize,
+    pub content: Content,
+}
+
+/// One parsed document of a chunk.
+#[derive(Debug)]
+pub struct ParsedDoc {
+    pub root: Node,
+}
+
+/// A syntax problem at a byte offset of the input.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.content {
+            Content::Map { entries, .. } => entries
+                .iter()
+                .find(|(k, _)| k.scalar_text() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
+        match &self.content {
+            Content::Map { entries, .. } => {
+                entries.iter().find(|(k, _)| k.scalar_text() == Some(key))
+            }
+            _ => None,
+        }
+    }
+
+    /// Follow a path of mapping keys.
+    pub fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// The raw text of a scalar, whatever it resolves to.
+    pub fn scalar_text(&self) -> Option<&str> {
+        match &self.content {
+            Content::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The scalar's value when Kubernetes would read it as a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.content {
+            Content::Scalar { text, style: Style::Plain, tag: None } => {
+                matches!(resolve_plain(text), Value::String(_)).then_some(text.as_str())
+            }
+            Content::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[(Node, Node)] {
+        match &self.content {
+            Content::Map { entries, .. } => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Node] {
+        match &self.content {
+            Content::Seq { items, .. } => items,
+            _ => &[],
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.content, Content::Map { .. })
+    }
+
+    pub fn is_seq(&self) -> bool {
+        matches!(self.content, Content::Seq { .. })
+    }
+
+    pub fn is_flow(&self) -> bool {
+        matches!(
+            self.content,
+            Content::Map { flow: true, .. } | Content::Seq { flow: true, .. }
+        )
+    }
+
+    /// An absent value (`key:` with nothing after it, `~`, `null`).
+    pub fn is_null(&self) -> bool {
+        matches!(&self.content, Content::Scalar { text, style: Style::Plain, tag: None }
+            if resolve_plain(text).is_null())
+    }
+
+    /// The node as JSON, read the way Kubernetes reads YAML (1.1 scalars, aliases expanded).
+    pub fn to_json(&self, anchors: &Anchors) -> Value {
+        match &self.content {
+            Content::Scalar { text, style, tag } => scalar_to_json(text, *style, tag.as_deref()),
+            Content::Map { entries, .. } => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in entries {
+                    let key = match k.to_json(anchors) {
+                        Value::String(s) => s,
+                        Value::Null => "null".to_owned(),
+                        other => other.to_string(),
+                    };
+                    map.insert(key, v.to_json(anchors));
+                }
+                Value::Object(map)
+            }
+            Content::Seq { items, .. } => {
+                Value::Array(items.iter().map(|i| i.to_json(anchors)).collect())
+            }
+            Content::Alias(id) => anchors
+                .get(*id)
+                .map(|n| n.to_json(anchors))
+                .unwrap_or(Value::Null),
+        }
+    }
+}
+
+fn scalar_to_json(text: &str, style: Style, tag: Option<&str>) -> Value {
+    match (style, tag) {
+        (Style::Plain, None) => resolve_plain(text),
+        (_, Some(t)) if t.ends_with(":str") => Value::String(text.to_owned()),
+        (_, Some(t)) if t.ends_with(":int") || t.ends_with(":float") || t.ends_with(":bool") => {
+            resolve_plain(text)
+        }
+        (_, Some(t)) if t.ends_with(":null") => Value::Null,
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// Anchored nodes of one document, for reading through aliases.
+pub struct Anchors<'a> {
+    by_id: HashMap<usize, &'a Node>,
+}
+
+impl<'a> Anchors<'a> {
+    pub fn of(root: &'a Node) -> Self {
+        let mut by_id = HashMap::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            if node.anchor != 0 {
+                by_id.insert(node.anchor, node);
+            }
+            match &node.content {
+                Content::Map { entries, .. } => {
+                    for (k, v) in entries {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+                Content::Seq { items, .. } => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+        Anchors { by_id }
+    }
+
+    pub fn none() -> Anchors<'static> {
+        Anchors { by_id: HashMap::new() }
+    }
+
+    fn get(&self, id: usize) -> Option<&'a Node> {
+        self.by_id.get(&id).copied()
+    }
+}
+
+/// Maps the parser's character positions to byte offsets of the input.
+struct Offsets<'a> {
+    base: usize,
+    /// Byte offset of each character, when the text is not pure ASCII.
+    char_bytes: Option<Vec<usize>>,
+    text: &'a str,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str, base: usize) -> Self {
+        let char_bytes = (!text.is_ascii()).then(|| {
+            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            v.push(text.len());
+            v
+        });
+        Offsets { base, char_bytes, text }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        let local = match &self.char_bytes {
+            None => char_index.min(self.text.len()),
+            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
+        };
+        self.base + local
+    }
+}
+
+enum Frame {
+    Map { start: usize, anchor: usize, flow: bool, entries: Vec<(Node, Node)>, key: Option<Node> },
+    Seq { start: usize, anchor: usize, flow: bool, items: Vec<Node> },
+}
+
+/// Parse every document of `text`, which sits at byte `base` of the whole input.
+pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    let offsets = Offsets::new(text, base);
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Node> = None;
+    // Expanded size of each anchored node, and of the document so far.
+    let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
+    let mut expanded: u64 = 0;
+
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(pair)) => pair,
+            Some(Err(e)) => {
+                return Err(SyntaxError {
+                    offset: offsets.byte(e.marker().index()),
+                    message: e.info().to_owned(),
+                })
+            }
+        };
+        let (start, end) = span_bytes(&offsets, &span);
+        let finished: Option<Node> = match event {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::Nothing => None,
+            Event::DocumentStart(_) => {
+                expanded = 0;
+                anchor_sizes.clear();
+                None
+            }
+            Event::DocumentEnd => {
+                if let Some(node) = root.take() {
+                    docs.push(ParsedDoc { root: node });
+                }
+                None
+            }
+            Event::Alias(id) => {
+                let size = anchor_sizes.get(&id).copied().unwrap_or(1);
+                expanded = expanded.saturating_add(size);
+                if expanded > MAX_EXPANDED_NODES {
+                    return Err(SyntaxError {
+                        offset: start,
+                        message: format!(
+                            "aliases expand the document beyond {MAX_EXPANDED_NODES} nodes (alias bomb?)"
+                        ),
+                    });
+                }
+                Some(Node { start, end, anchor: 0, content: Content::Alias(id) })
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                expanded = expanded.saturating_add(1);
+                if anchor != 0 {
+                    anchor_sizes.insert(anchor, 1);
+                }
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                Some(Node {
+                    start,
+                    end,
+                    anchor,
+                    content: Content::Scalar { text: value.into_owned(), style: style_of(style), tag },
+                })
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(SyntaxError {
+                        offset: start,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+                let flow = text_at(text, &offsets, start, end).trim_end().ends_with(['{', '[']);
+                let node_start = if flow { end.saturating_sub(1) } else { start };
+                expanded = expanded.saturating_add(1);
+                if anchor != 0 {
+                    // Remember where the collection started counting, to size it on close.
+                    anchor_sizes.insert(anchor, expanded);
+                }
+                stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map { start: node_start, anchor, flow, entries: Vec::new(), key: None }
+                } else {
+                    Frame::Seq { start: node_start, anchor, flow, items: Vec::new() }
+                });
+                None
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                let frame = stack.pop().ok_or_else(|| SyntaxError {
+                    offset: start,
+                    message: "unbalanced collection end".to_owned(),
+                })?;
+                let (node_start, anchor, content, flow) = match frame {
+                    Frame::Map { start, anchor, flow, entries, .. } => {
+                        check_duplicate_keys(&entries)?;
+                        (start, anchor, Content::Map { entries, flow }, flow)
+                    }
+                    Frame::Seq { start, anchor, flow, items } => {
+                        (start, anchor, Content::Seq { items, flow }, flow)
+                    }
+                };
+                if anchor != 0 {
+                    let began = anchor_sizes.get(&anchor).copied().unwrap_or(expanded);
+                    anchor_sizes.insert(anchor, expanded.saturating_sub(began) + 1);
+                }
+                let mut node = Node { start: node_start, end: start, anchor, content };
+                node.end = if flow { end } else { block_end(&node) };
+                Some(node)
+            }
+        };
+        if let Some(node) = finished {
+            match stack.last_mut() {
+                None => root = Some(node),
+                Some(Frame::Seq { items, .. }) => items.push(node),
+                Some(Frame::Map { entries, key, .. }) => match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => entries.push((k, node)),
+                },
+            }
+        }
+    }
+    if let Some(node) = root.take() {
+        docs.push(ParsedDoc { root: node });
+    }
+    Ok(docs)
+}
+
+fn text_at<'t>(text: &'t str, offsets: &Offsets, start: usize, end: usize) -> &'t str {
+    text.get(start - offsets.base..end - offsets.base).unwrap_or("")
+}
+
+fn span_bytes(offsets: &Offsets, span: &Span) -> (usize, usize) {
+    (offsets.byte(span.start.index()), offsets.byte(span.end.index()))
+}
+
+fn style_of(style: ScalarStyle) -> Style {
+    match style {
+        ScalarStyle::Plain => Style::Plain,
+        ScalarStyle::SingleQuoted => Style::SingleQuoted,
+        ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+        ScalarStyle::Literal => Style::Literal,
+        ScalarStyle::Folded => Style::Folded,
+    }
+}
+
+/// Where a block collection really ends: the end of its last child, not the next token.
+fn block_end(node: &Node) -> usize {
+    match &node.content {
+        Content::Map { entries, .. } => entries.last().map_or(node.start, |(_, v)| v.end),
+        Content::Seq { items, .. } => items.last().map_or(node.start, |v| v.end),
+        _ => node.end,
+    }
+}
+
+fn check_duplicate_keys(entries: &[(Node, Node)]) -> Result<(), SyntaxError> {
+    let key_of = |k: &Node| k.scalar_text().map(str::to_owned);
+    if entries.len() <= 16 {
+        for (i, (k, _)) in entries.iter().enumerate() {
+            let Some(name) = key_of(k) else { continue };
+            if let Some((dup, _)) = entries[i + 1..]
+                .iter()
+                .find(|(other, _)| other.scalar_text() == Some(name.as_str()))
+            {
+                return Err(duplicate(dup, &name));
+            }
+        }
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in entries {
+        if let Some(name) = k.scalar_text() {
+            if !seen.insert(name) {
+                return Err(duplicate(k, name));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn duplicate(key: &Node, name: &str) -> SyntaxError {
+    SyntaxError { offset: key.start, message: format!("duplicate key {name:?}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        let mut docs = parse_documents(text, 0).expect("parses");
+        assert_eq!(docs.len(), 1);
+        docs.remove(0).root
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_even_after_multibyte_text() {
+        let text = "a: \"é\"\nb: 1\n";
+        let root = one(text);
+        let b = root.get("b").expect("b");
+        assert_eq!(&text[b.start..b.end], "1");
+    }
+
+    #[test]
+    fn block_collections_end_at_their_last_value() {
+        let text = "a:\n  b: 1\n  c: [x]\nd: 2\n";
+        let root = one(text);
+        let a = root.get("a").expect("a");
+        assert_eq!(&text[a.start..a.end], "b: 1\n  c: [x]");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let err = parse_documents("a: 1\nb: 2\na: 3\n", 0).unwrap_err();
+        assert!(err.message.contains("duplicate key \"a\""), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let text = "[".repeat(100_000);
+        let err = parse_documents(&text, 0).unwrap_err();
+        // Either our own depth guard or the parser's recursion guard; never a stack overflow.
+        assert!(err.message.contains("nesting deeper") || err.message.contains("recursion limit"), "{}", err.message);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for name in 'b'..='j' {
+            text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = name;
+        }
+        let err = parse_documents(&text, 0).unwrap_err();
+        assert!(err.message.contains("alias"), "{}", err.message);
+    }
+
+    #[test]
+    fn reads_like_kubernetes() {
+        let root = one("mode: 0644\nq: \"0644\"\nt: !!str 12\nb: yes\n");
+        let v = root.to_json(&Anchors::of(&root));
+        assert_eq!(v, serde_json::json!({"mode": 420, "q": "0644", "t": "12", "b": true}));
+    }
+}
