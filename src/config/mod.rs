@@ -1,0 +1,368 @@
+//! The `MeshNetwork` config resource: what the whole mesh looks like, and which cluster is
+//! being rendered.
+//!
+//! The field names are a contract shared with users' files, kustomize configs and tests;
+//! unknown fields are errors so that a typo never silently changes nothing.
+
+mod validate;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::yaml::{parse_documents, Anchors};
+
+pub const API_VERSION: &str = "eastwest.dev/v1alpha1";
+pub const KIND: &str = "MeshNetwork";
+
+/// The config document as written.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "MeshNetwork", description = "eastwest config: the clusters and networks of one Istio mesh")]
+pub struct MeshNetwork {
+    /// Must be `eastwest.dev/v1alpha1`.
+    pub api_version: String,
+    /// Must be `MeshNetwork`.
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: Metadata,
+    pub spec: Spec,
+}
+
+/// Only what tools put on a config resource; kustomize and kpt add annotations.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Envoy sidecars; cross-network traffic goes through a gateway's 15443 (mTLS with SNI).
+    #[default]
+    Sidecar,
+    /// ztunnel and waypoints; cross-network traffic is HBONE to the gateway's 15008.
+    Ambient,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Spec {
+    /// Istio's meshID, the same in every cluster.
+    #[serde(rename = "meshID")]
+    pub mesh_id: String,
+    /// SPIFFE trust domain shared by all clusters.
+    #[serde(default = "default_trust_domain")]
+    pub trust_domain: String,
+    #[serde(default)]
+    pub mode: Mode,
+    /// The cluster being rendered (`--cluster NAME` overrides it).
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Every cluster of the mesh, one network each.
+    pub clusters: Vec<Cluster>,
+    /// Which cluster may call which. Absent: every cluster may call every other.
+    #[serde(default)]
+    pub links: Option<Vec<Link>>,
+    /// Services callable across networks.
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Namespaces whose workloads get the network label (besides Istio's own).
+    #[serde(default)]
+    pub workload_namespaces: Vec<String>,
+    /// Namespace of the control plane.
+    #[serde(default = "default_istio_namespace")]
+    pub istio_namespace: String,
+    /// Extra environment variables per component, set as written.
+    #[serde(default)]
+    pub env: ComponentEnv,
+    /// Replace a different existing network label or mesh value instead of failing.
+    #[serde(default)]
+    pub override_existing: bool,
+    /// Switch generated groups of resources on or off.
+    #[serde(default)]
+    pub generate: Generate,
+}
+
+fn default_trust_domain() -> String {
+    "cluster.local".to_owned()
+}
+
+fn default_istio_namespace() -> String {
+    "istio-system".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    pub name: String,
+    pub network: String,
+    /// `region[/zone[/subzone]]`.
+    #[serde(default)]
+    pub locality: Option<String>,
+    /// `primary` runs istiod; a `remote` is served by a primary's istiod (exposed to it).
+    #[serde(default)]
+    pub role: Role,
+    pub gateway: GatewayConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Primary,
+    Remote,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayConfig {
+    /// How other networks reach this cluster's east-west gateway: an IP or a DNS name
+    /// (a load balancer hostname works).
+    pub address: String,
+    /// Port other networks use for mTLS passthrough (sidecar) traffic.
+    #[serde(default = "default_tls_port")]
+    pub port: u64,
+    #[serde(default = "default_gateway_name")]
+    pub name: String,
+    #[serde(default = "default_istio_namespace")]
+    pub namespace: String,
+    #[serde(default)]
+    pub service_type: ServiceType,
+    /// Annotations for the gateway Service (cloud load balancer settings).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, rename = "loadBalancerIP")]
+    pub load_balancer_ip: Option<String>,
+    /// Ambient: also listen for istiod's xDS (15012) on the east-west gateway.
+    #[serde(default)]
+    pub expose_istiod: bool,
+}
+
+fn default_tls_port() -> u64 {
+    15443
+}
+
+fn default_gateway_name() -> String {
+    "istio-eastwestgateway".to_owned()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ServiceType {
+    #[default]
+    LoadBalancer,
+    NodePort,
+    ClusterIP,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::LoadBalancer => "LoadBalancer",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::ClusterIP => "ClusterIP",
+        }
+    }
+}
+
+/// `from` may call services running in `to` (through `to`'s gateway).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    /// Also let `to` call `from`.
+    #[serde(default)]
+    pub bidirectional: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    /// Clusters the service runs in.
+    pub clusters: Vec<String>,
+    /// Host names callers use; each must be covered by the exporting gateway.
+    pub hosts: Vec<String>,
+    pub ports: Vec<ServicePort>,
+    /// Pod labels of the service's workloads, when its Service is not in the stream.
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServicePort {
+    pub name: String,
+    pub number: u64,
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
+    /// The workloads' port, when the Service is not in the stream (default: `number`).
+    #[serde(default)]
+    pub target_port: Option<u64>,
+}
+
+fn default_protocol() -> String {
+    "TCP".to_owned()
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentEnv {
+    #[serde(default)]
+    pub istiod: BTreeMap<String, String>,
+    #[serde(default)]
+    pub gateway: BTreeMap<String, String>,
+    #[serde(default)]
+    pub ztunnel: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Generate {
+    /// Sidecar: the gateway Deployment, Service and RBAC. Ambient: the Gateway API Gateway.
+    #[serde(default = "yes")]
+    pub east_west_gateway: bool,
+    /// The Gateway that passes other networks' mTLS through to local services.
+    #[serde(default = "yes")]
+    pub expose_services: bool,
+    /// Expose istiod through the gateway (automatic when a remote cluster is in the mesh).
+    #[serde(default)]
+    pub expose_istiod: Option<bool>,
+    /// meshNetworks in the `istio` ConfigMap (sidecar).
+    #[serde(default = "yes")]
+    pub mesh_networks: bool,
+    /// ServiceEntries (and DestinationRules) for cross-network services.
+    #[serde(default = "yes")]
+    pub service_entries: bool,
+    /// Ambient: the remote networks' peer Gateways.
+    #[serde(default = "yes")]
+    pub peer_gateways: bool,
+    /// The istio-system Namespace with its network label, when the stream lacks it.
+    #[serde(default = "yes")]
+    pub namespace: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Generate {
+    fn default() -> Self {
+        Generate {
+            east_west_gateway: true,
+            expose_services: true,
+            expose_istiod: None,
+            mesh_networks: true,
+            service_entries: true,
+            peer_gateways: true,
+            namespace: true,
+        }
+    }
+}
+
+/// A validated config with the rendered cluster resolved.
+#[derive(Debug, Clone)]
+pub struct Mesh {
+    pub spec: Spec,
+    /// Index of the cluster being rendered in `spec.clusters`.
+    pub current: usize,
+}
+
+impl Mesh {
+    pub fn cluster(&self) -> &Cluster {
+        &self.spec.clusters[self.current]
+    }
+
+    pub fn cluster_named(&self, name: &str) -> Option<&Cluster> {
+        self.spec.clusters.iter().find(|c| c.name == name)
+    }
+
+    pub fn network(&self) -> &str {
+        &self.cluster().network
+    }
+
+    pub fn ambient(&self) -> bool {
+        self.spec.mode == Mode::Ambient
+    }
+
+    /// May cluster `from` call services running in cluster `to`?
+    pub fn can_call(&self, from: &str, to: &str) -> bool {
+        if from == to {
+            return true;
+        }
+        match &self.spec.links {
+            None => true,
+            Some(links) => links.iter().any(|l| {
+                (l.from == from && l.to == to) || (l.bidirectional && l.from == to && l.to == from)
+            }),
+        }
+    }
+
+    /// Other clusters this one may call, in config order.
+    pub fn callable_peers(&self) -> impl Iterator<Item = &Cluster> {
+        let me = &self.cluster().name;
+        self.spec.clusters.iter().filter(move |c| &c.name != me && self.can_call(me, &c.name))
+    }
+
+    /// Other clusters that may call this one.
+    pub fn callers(&self) -> impl Iterator<Item = &Cluster> {
+        let me = &self.cluster().name;
+        self.spec.clusters.iter().filter(move |c| &c.name != me && self.can_call(&c.name, me))
+    }
+
+    /// Whether istiod must be reachable through the east-west gateway.
+    pub fn expose_istiod(&self) -> bool {
+        self.spec.generate.expose_istiod.unwrap_or_else(|| {
+            self.cluster().role == Role::Primary && self.spec.clusters.iter().any(|c| c.role == Role::Remote)
+        })
+    }
+}
+
+/// Decode and validate a config from a JSON value (already read from YAML).
+pub fn from_value(value: serde_json::Value, cluster_override: Option<&str>) -> Result<Mesh, Error> {
+    let doc: MeshNetwork = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { String::new() } else { field };
+        Error::config(field, e.into_inner().to_string())
+    })?;
+    validate::check(doc, cluster_override)
+}
+
+/// Read a config file's text: the one MeshNetwork document in it.
+pub fn from_text(text: &str, origin: &str, cluster_override: Option<&str>) -> Result<Mesh, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let docs = parse_documents(text, 0).map_err(|e| {
+        let (line, col) = crate::read::line_col(text, e.offset);
+        Error::config("", format!("{origin}: invalid YAML at line {line} column {col}: {}", e.message))
+    })?;
+    let values: Vec<serde_json::Value> =
+        docs.iter().filter(|d| !d.root.is_null()).map(|d| d.root.to_json(&Anchors::of(&d.root))).collect();
+    let mut configs = values.into_iter().filter(|v| v.get("kind").and_then(|k| k.as_str()) == Some(KIND));
+    let Some(first) = configs.next() else {
+        return Err(Error::config("", format!("{origin}: no document with kind {KIND}")));
+    };
+    if configs.next().is_some() {
+        return Err(Error::config("", format!("{origin}: more than one {KIND} document")));
+    }
+    from_value(first, cluster_override)
+}
+
+/// The JSON Schema of the config, for editors.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(MeshNetwork)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

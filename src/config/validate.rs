@@ -1,0 +1,173 @@
+//! Every check a config must pass before anything is rendered with it.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::{Mesh, MeshNetwork, API_VERSION, KIND};
+use crate::error::Error;
+
+/// A Kubernetes label value: at most 63 characters, alphanumerics with `-_.` inside.
+pub fn is_label_value(s: &str) -> bool {
+    s.len() <= 63
+        && (s.is_empty()
+            || (s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))))
+}
+
+/// An RFC 1123 label (names of clusters, namespaces, ports).
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// An RFC 1123 subdomain (host names, trust domains).
+pub fn is_dns_name(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// A service host: a DNS name, optionally with a leading `*.` wildcard.
+fn is_host(s: &str) -> bool {
+    is_dns_name(s.strip_prefix("*.").unwrap_or(s))
+}
+
+/// Istio's port protocols.
+const PROTOCOLS: &[&str] = &["HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "TCP", "TLS"];
+
+fn check_port(field: &str, number: u64) -> Result<(), Error> {
+    if (1..=65535).contains(&number) {
+        Ok(())
+    } else {
+        Err(Error::config(field, format!("port {number} is outside 1-65535")))
+    }
+}
+
+fn check_locality(field: &str, locality: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = locality.split('/').collect();
+    if parts.len() > 3 || parts.iter().any(|p| !is_label_value(p) || p.is_empty()) {
+        return Err(Error::config(field, format!("{locality:?} is not region[/zone[/subzone]]")));
+    }
+    Ok(())
+}
+
+fn check_env_name(field: &str, name: &str) -> Result<(), Error> {
+    let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(field, format!("{name:?} is not an environment variable name")))
+    }
+}
+
+fn need(ok: bool, field: String, message: String) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(field, message))
+    }
+}
+
+pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, Error> {
+    need(doc.api_version == API_VERSION, "apiVersion".into(), format!("must be {API_VERSION}, not {:?}", doc.api_version))?;
+    need(doc.kind == KIND, "kind".into(), format!("must be {KIND}, not {:?}", doc.kind))?;
+    let spec = doc.spec;
+    need(
+        !spec.mesh_id.is_empty() && is_label_value(&spec.mesh_id),
+        "spec.meshID".into(),
+        format!("{:?} is not a valid label value (non-empty, at most 63 of [A-Za-z0-9-_.])", spec.mesh_id),
+    )?;
+    need(is_dns_name(&spec.trust_domain), "spec.trustDomain".into(), format!("{:?} is not a DNS name", spec.trust_domain))?;
+    need(is_dns_label(&spec.istio_namespace), "spec.istioNamespace".into(), format!("{:?} is not a namespace name", spec.istio_namespace))?;
+    need(!spec.clusters.is_empty(), "spec.clusters".into(), "must list at least one cluster".into())?;
+
+    let mut names = HashSet::new();
+    let mut networks = HashSet::new();
+    for (i, c) in spec.clusters.iter().enumerate() {
+        let at = format!("spec.clusters[{i}]");
+        need(is_dns_label(&c.name), format!("{at}.name"), format!("{:?} is not a valid cluster name (lowercase RFC 1123 label)", c.name))?;
+        need(names.insert(c.name.as_str()), format!("{at}.name"), format!("duplicate cluster name {:?}", c.name))?;
+        need(
+            !c.network.is_empty() && is_label_value(&c.network),
+            format!("{at}.network"),
+            format!("{:?} is not a valid network name (a label value: at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends)", c.network),
+        )?;
+        need(networks.insert(c.network.as_str()), format!("{at}.network"), format!("network {:?} is used by two clusters", c.network))?;
+        if let Some(loc) = &c.locality {
+            check_locality(&format!("{at}.locality"), loc)?;
+        }
+        let g = &c.gateway;
+        let addr_ok = g.address.parse::<IpAddr>().is_ok() || is_dns_name(&g.address);
+        need(addr_ok, format!("{at}.gateway.address"), format!("{:?} is neither an IP address nor a DNS name", g.address))?;
+        check_port(&format!("{at}.gateway.port"), g.port)?;
+        need(is_dns_label(&g.name), format!("{at}.gateway.name"), format!("{:?} is not a valid name", g.name))?;
+        need(is_dns_label(&g.namespace), format!("{at}.gateway.namespace"), format!("{:?} is not a namespace name", g.namespace))?;
+        if let Some(ip) = &g.load_balancer_ip {
+            need(ip.parse::<IpAddr>().is_ok(), format!("{at}.gateway.loadBalancerIP"), format!("{ip:?} is not an IP address"))?;
+        }
+    }
+
+    let current = match cluster_override.or(spec.cluster.as_deref()) {
+        Some(name) => spec.clusters.iter().position(|c| c.name == name).ok_or_else(|| {
+            let field = if cluster_override.is_some() { "--cluster" } else { "spec.cluster" };
+            Error::config(field, format!("unknown cluster {name:?} (known: {})", known(&spec)))
+        })?,
+        None if spec.clusters.len() == 1 => 0,
+        None => return Err(Error::config("spec.cluster", "say which cluster is rendered (spec.cluster or --cluster)")),
+    };
+
+    for (i, link) in spec.links.iter().flatten().enumerate() {
+        for (end, name) in [("from", &link.from), ("to", &link.to)] {
+            need(names.contains(name.as_str()), format!("spec.links[{i}].{end}"), format!("unknown cluster {name:?} (known: {})", known(&spec)))?;
+        }
+        need(link.from != link.to, format!("spec.links[{i}]"), "links a cluster to itself".into())?;
+    }
+
+    let mut service_keys = HashSet::new();
+    for (i, s) in spec.services.iter().enumerate() {
+        let at = format!("spec.services[{i}]");
+        need(is_dns_label(&s.name), format!("{at}.name"), format!("{:?} is not a valid service name", s.name))?;
+        need(is_dns_label(&s.namespace), format!("{at}.namespace"), format!("{:?} is not a namespace name", s.namespace))?;
+        need(service_keys.insert((&s.namespace, &s.name)), format!("{at}.name"), format!("service {}/{} is listed twice", s.namespace, s.name))?;
+        need(!s.clusters.is_empty(), format!("{at}.clusters"), "must name the clusters the service runs in".into())?;
+        for (j, c) in s.clusters.iter().enumerate() {
+            need(names.contains(c.as_str()), format!("{at}.clusters[{j}]"), format!("unknown cluster {c:?} (known: {})", known(&spec)))?;
+        }
+        need(!s.hosts.is_empty(), format!("{at}.hosts"), "must list at least one host".into())?;
+        for (j, h) in s.hosts.iter().enumerate() {
+            need(is_host(h), format!("{at}.hosts[{j}]"), format!("{h:?} is not a DNS name"))?;
+        }
+        need(!s.ports.is_empty(), format!("{at}.ports"), "must list at least one port".into())?;
+        let mut port_names = HashSet::new();
+        for (j, p) in s.ports.iter().enumerate() {
+            let pat = format!("{at}.ports[{j}]");
+            check_port(&format!("{pat}.number"), p.number)?;
+            if let Some(t) = p.target_port {
+                check_port(&format!("{pat}.targetPort"), t)?;
+            }
+            need(is_dns_label(&p.name), format!("{pat}.name"), format!("{:?} is not a valid port name", p.name))?;
+            need(port_names.insert(&p.name), format!("{pat}.name"), format!("duplicate port name {:?}", p.name))?;
+            need(PROTOCOLS.contains(&p.protocol.as_str()), format!("{pat}.protocol"), format!("{:?} is not one of {}", p.protocol, PROTOCOLS.join(", ")))?;
+        }
+        for (k, v) in &s.selector {
+            need(is_label_value(v) && !k.is_empty(), format!("{at}.selector[{k:?}]"), format!("{v:?} is not a label value"))?;
+        }
+    }
+
+    for (i, ns) in spec.workload_namespaces.iter().enumerate() {
+        need(is_dns_label(ns), format!("spec.workloadNamespaces[{i}]"), format!("{ns:?} is not a namespace name"))?;
+    }
+    for (component, env) in [("istiod", &spec.env.istiod), ("gateway", &spec.env.gateway), ("ztunnel", &spec.env.ztunnel)] {
+        for name in env.keys() {
+            check_env_name(&format!("spec.env.{component}[{name:?}]"), name)?;
+        }
+    }
+    Ok(Mesh { spec, current })
+}
+
+fn known(spec: &super::Spec) -> String {
+    spec.clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,339 @@
+//! Reading the input: find the documents, parse every one of them, and find the Kubernetes
+//! objects inside (a plain stream, a `kind: List`, a KRM `ResourceList`, or JSON).
+//!
+//! Documents are found by their `---` lines before parsing, so they can be parsed on all
+//! cores at once and so each keeps its exact byte range for the writer.
+
+use serde_json::Value;
+
+use crate::error::{DocRef, Error};
+use crate::yaml::{parse_documents, Node};
+
+/// How the input was framed; the output answers in the same shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A multi-document YAML stream (what Helm and `kustomize build` produce).
+    Stream,
+    /// One document holding `kind: List` with `items`.
+    List,
+    /// A KRM function's `ResourceList` (config.kubernetes.io/v1).
+    ResourceList,
+    /// One or more JSON values, concatenated (as kubectl reads them).
+    Json,
+}
+
+/// One parsed document and the bytes it was parsed from.
+pub struct Doc {
+    /// 1-based position in the stream, as people count documents.
+    pub number: usize,
+    /// The chunk of input this document came from (including its `---` line).
+    pub start: usize,
+    pub end: usize,
+    pub root: Node,
+}
+
+/// The whole input, parsed.
+pub struct Input<'a> {
+    pub text: &'a str,
+    pub shape: Shape,
+    pub docs: Vec<Doc>,
+}
+
+/// A Kubernetes object somewhere in the input.
+pub struct Object<'a> {
+    /// Which document it is in, and (for lists) which item.
+    pub doc: usize,
+    pub item: Option<usize>,
+    pub node: &'a Node,
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    /// 1-based position among the list items, or of the document in a stream.
+    pub number: usize,
+}
+
+impl Object<'_> {
+    pub fn doc_ref(&self) -> DocRef {
+        DocRef {
+            number: self.number,
+            in_list: self.item.is_some(),
+            kind: self.kind.to_owned(),
+            namespace: self.namespace.map(str::to_owned),
+            name: self.name.to_owned(),
+        }
+    }
+
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    pub fn is(&self, group: &str, kind: &str) -> bool {
+        self.kind == kind && self.group() == group
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.node.path(&["metadata", "annotations", key]).and_then(Node::as_str)
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.node.path(&["metadata", "labels", key]).and_then(Node::as_str)
+    }
+}
+
+/// Split off a byte order mark; offsets stay relative to the full text.
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
+}
+
+/// Byte ranges of the chunks between `---` document markers.
+pub fn split_chunks(text: &str) -> Vec<(usize, usize)> {
+    let mut chunks = Vec::new();
+    let mut chunk_start = bom_len(text);
+    let mut line_start = chunk_start;
+    let bytes = text.as_bytes();
+    while line_start < text.len() {
+        let line_end = memchr_newline(bytes, line_start);
+        let line = &bytes[line_start..line_end];
+        if line.starts_with(b"---")
+            && line.get(3).is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            && line_start > chunk_start
+        {
+            chunks.push((chunk_start, line_start));
+            chunk_start = line_start;
+        }
+        line_start = line_end;
+    }
+    if chunk_start < text.len() || chunks.is_empty() {
+        chunks.push((chunk_start, text.len()));
+    }
+    chunks
+}
+
+/// The index just past the next newline at or after `from` (or the end of the text).
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i + 1)
+}
+
+/// Byte ranges of concatenated JSON values, or `None` when the text is not JSON.
+fn split_json(text: &str) -> Option<Result<Vec<(usize, usize)>, String>> {
+    let body_start = bom_len(text);
+    let first = text[body_start..].trim_start();
+    if !first.starts_with(['{', '[']) {
+        return None;
+    }
+    let mut ranges = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(&text[body_start..]).into_iter::<serde::de::IgnoredAny>();
+    let mut start = body_start;
+    while let Some(item) = stream.next() {
+        if let Err(e) = item {
+            return Some(Err(format!("invalid JSON at line {} column {}: {e}", e.line(), e.column())));
+        }
+        let end = body_start + stream.byte_offset();
+        ranges.push((start, end));
+        start = end;
+    }
+    Some(Ok(ranges))
+}
+
+/// Parse chunks on up to two threads; each chunk is independent YAML.
+fn parse_chunks(text: &str, chunks: &[(usize, usize)]) -> Result<Vec<Doc>, Error> {
+    let parse_range = |range: &[(usize, usize)]| -> Result<Vec<(usize, usize, Node)>, (usize, String)> {
+        let mut out = Vec::new();
+        for &(start, end) in range {
+            let chunk = &text[start..end];
+            let docs = parse_documents(chunk, start).map_err(|e| (e.offset, e.message))?;
+            out.extend(docs.into_iter().map(|d| (start, end, d.root)));
+        }
+        Ok(out)
+    };
+    let total: usize = chunks.iter().map(|(s, e)| e - s).sum();
+    let parsed = if total < 256 * 1024 || chunks.len() < 2 {
+        parse_range(chunks)
+    } else {
+        // Split where half of the bytes are, so both cores get a similar share.
+        let mut acc = 0;
+        let middle = chunks.iter().position(|(s, e)| {
+            acc += e - s;
+            acc >= total / 2
+        });
+        let (left, right) = chunks.split_at(middle.unwrap_or(0).max(1));
+        std::thread::scope(|scope| {
+            let handle = scope.spawn(|| parse_range(right));
+            let first = parse_range(left);
+            let second = handle.join().unwrap_or_else(|_| Err((0, "parser thread failed".to_owned())));
+            first.and_then(|mut a| {
+                a.extend(second?);
+                Ok(a)
+            })
+        })
+    };
+    let parsed = parsed.map_err(|(offset, message)| Error::Syntax { line_col: line_col(text, offset), message, document: document_at(text, chunks, offset) })?;
+    Ok(parsed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (start, end, root))| Doc { number: i + 1, start, end, root })
+        .collect())
+}
+
+/// The 1-based number of the chunk holding `offset` (for syntax errors, before documents exist).
+fn document_at(_text: &str, chunks: &[(usize, usize)], offset: usize) -> usize {
+    chunks.iter().position(|&(s, e)| offset >= s && offset < e.max(s + 1)).map_or(chunks.len(), |i| i + 1)
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+impl<'a> Input<'a> {
+    pub fn parse(text: &'a str) -> Result<Self, Error> {
+        if let Some(json) = split_json(text) {
+            match json {
+                Ok(ranges) => {
+                    let docs = parse_chunks(text, &ranges)?;
+                    let shape = list_shape(&docs).unwrap_or(Shape::Json);
+                    let shape = if shape == Shape::List { Shape::Json } else { shape };
+                    return Ok(Input { text, shape, docs });
+                }
+                Err(message) => {
+                    // Maybe YAML flow style after all; if not, the JSON message is the useful one.
+                    let chunks = split_chunks(text);
+                    return match parse_chunks(text, &chunks) {
+                        Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs }),
+                        Err(_) => Err(Error::Input(message)),
+                    };
+                }
+            }
+        }
+        let chunks = split_chunks(text);
+        let docs = parse_chunks(text, &chunks)?;
+        let shape = list_shape(&docs).unwrap_or(Shape::Stream);
+        Ok(Input { text, shape, docs })
+    }
+
+    /// The objects of the input, in order. Empty documents are skipped; anything that is
+    /// not a Kubernetes object is an error.
+    pub fn objects(&self) -> Result<Vec<Object<'_>>, Error> {
+        let mut objects = Vec::new();
+        for (doc_index, doc) in self.docs.iter().enumerate() {
+            let root = &doc.root;
+            match self.shape {
+                Shape::List | Shape::ResourceList => {
+                    for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+                        objects.push(object(doc_index, Some(i), item, i + 1)?);
+                    }
+                }
+                Shape::Json if root.get("kind").and_then(Node::as_str) == Some("List") => {
+                    for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+                        objects.push(object(doc_index, Some(i), item, i + 1)?);
+                    }
+                }
+                _ if root.is_null() => {}
+                _ => objects.push(object(doc_index, None, root, doc.number)?),
+            }
+        }
+        Ok(objects)
+    }
+
+    /// The ResourceList's `functionConfig`, if any.
+    pub fn function_config(&self) -> Option<&Node> {
+        match self.shape {
+            Shape::ResourceList => self.docs.first()?.root.get("functionConfig").filter(|n| !n.is_null()),
+            _ => None,
+        }
+    }
+}
+
+/// A single document holding a List or ResourceList decides the shape.
+fn list_shape(docs: &[Doc]) -> Option<Shape> {
+    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null()).collect();
+    let [doc] = non_empty.as_slice() else { return None };
+    let kind = doc.root.get("kind").and_then(Node::as_str)?;
+    let api = doc.root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    match kind {
+        "ResourceList" if api.starts_with("config.kubernetes.io/") => Some(Shape::ResourceList),
+        "List" if doc.root.get("items").is_some() => Some(Shape::List),
+        _ => None,
+    }
+}
+
+fn object(doc: usize, item: Option<usize>, node: &Node, number: usize) -> Result<Object<'_>, Error> {
+    let place = |what: &str| match item {
+        Some(_) => format!("item {number}"),
+        None => format!("document {number}{what}"),
+    };
+    let shape = match &node.content {
+        crate::yaml::Content::Map { .. } => None,
+        crate::yaml::Content::Seq { .. } => Some("a list"),
+        crate::yaml::Content::Alias(_) => Some("an alias"),
+        crate::yaml::Content::Scalar { .. } => Some("a scalar"),
+    };
+    if let Some(what) = shape {
+        return Err(Error::Input(format!("{} is {what}, not a Kubernetes object", place(""))));
+    }
+    let field = |key: &str| -> Result<&str, Error> {
+        node.get(key)
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::Input(format!("{}: field {key}: missing or not a string", place(""))))
+    };
+    let api_version = field("apiVersion")?;
+    let kind = field("kind")?;
+    let metadata = node.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::as_str);
+    Ok(Object { doc, item, node, api_version, kind, name, namespace, number })
+}
+
+/// Read a node as JSON for typed decoding (config, embedded values).
+pub fn node_json(node: &Node) -> Value {
+    node.to_json(&crate::yaml::Anchors::of(node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_split_at_marker_lines_only() {
+        let text = "a: 1\n---\nb: 2\n--- # c\nc: 3\n----\n---x\n";
+        let chunks = split_chunks(text);
+        let parts: Vec<&str> = chunks.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(parts, vec!["a: 1\n", "---\nb: 2\n", "--- # c\nc: 3\n----\n---x\n"]);
+    }
+
+    #[test]
+    fn finds_objects_in_every_shape() {
+        let stream = Input::parse("\u{feff}---\r\napiVersion: v1\r\nkind: Namespace\r\nmetadata: {name: a}\r\n...\r\n---\r\n# nothing\r\n").expect("stream");
+        assert_eq!(stream.shape, Shape::Stream);
+        assert_eq!(stream.objects().expect("objects").len(), 1);
+        let list = Input::parse("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n").expect("list");
+        assert_eq!(list.shape, Shape::List);
+        let json = Input::parse("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}\n{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"b\"}}").expect("json");
+        assert_eq!(json.shape, Shape::Json);
+        assert_eq!(json.objects().expect("objects")[1].name, "b");
+        let rl = Input::parse("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {kind: MeshNetwork}\n").expect("rl");
+        assert_eq!(rl.shape, Shape::ResourceList);
+        assert!(rl.function_config().is_some());
+    }
+
+    #[test]
+    fn scalars_and_lists_are_not_objects() {
+        for text in ["just a string\n", "- a\n- b\n", "---\nkind: X\n"] {
+            let input = Input::parse(text).expect("parses");
+            assert!(input.objects().is_err(), "{text}");
+        }
+    }
+}
