@@ -8,6 +8,7 @@ pub struct DocRef {
     pub number: usize,
     /// True for items of a List or ResourceList (numbered among the items).
     pub in_list: bool,
+    pub api_version: String,
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,

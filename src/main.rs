@@ -1,1 +1,162 @@
-fn main() {}
+//! The `eastwest` command: read manifests on stdin, write them augmented on stdout.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use eastwest::error::Error;
+use eastwest::{ConfigFile, Options};
+
+/// Inputs larger than this are refused rather than buffered.
+const DEFAULT_MAX_INPUT: u64 = 512 * 1024 * 1024;
+
+#[derive(Parser)]
+#[command(
+    name = "eastwest",
+    version,
+    about = "Turn rendered Istio manifests into a multi-network, multi-cluster mesh",
+    long_about = "Reads Kubernetes manifests on stdin (a YAML stream, a List, JSON, or a KRM ResourceList), \
+applies a MeshNetwork config and writes the augmented manifests on stdout. Objects it does not \
+change come out byte for byte as they went in.",
+    after_help = "\
+Examples:
+  Pipe:               helm template istiod istio/istiod -n istio-system | eastwest --config mesh.yaml | kubectl apply -f -
+  Standalone set:     eastwest --config mesh.yaml </dev/null
+  Helm 3:             helm install istiod istio/istiod --post-renderer ./eastwest --post-renderer-args --config=mesh.yaml
+  Helm 4 plugin:      helm plugin install . && helm install istiod istio/istiod --post-renderer eastwest --post-renderer-args=--config=mesh.yaml
+  kustomize (legacy): KUSTOMIZE_PLUGIN_HOME=$PWD/functions/plugins kubectl kustomize --enable-alpha-plugins DIR
+  KRM function:       kustomize build --enable-alpha-plugins --enable-exec DIR
+  Editor schema:      eastwest schema > meshnetwork.schema.json
+
+Errors go to stderr, and also to $EASTWEST_ERROR_LOG (default: eastwest-error.log in the
+system temp directory) and the terminal when run by Helm 4, which discards plugin stderr."
+)]
+struct Cli {
+    /// The MeshNetwork config file (kustomize's legacy exec plugins pass it as the only argument).
+    #[arg(value_name = "CONFIG")]
+    config_path: Option<PathBuf>,
+    /// The MeshNetwork config file.
+    #[arg(short, long, value_name = "PATH", conflicts_with = "config_path")]
+    config: Option<PathBuf>,
+    /// The cluster being rendered (overrides spec.cluster).
+    #[arg(long, value_name = "NAME")]
+    cluster: Option<String>,
+    /// Refuse inputs larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT)]
+    max_input_bytes: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the JSON Schema of the MeshNetwork config.
+    Schema,
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Some(Command::Schema) => {
+            let schema = serde_json::to_string_pretty(&eastwest::config::json_schema()).unwrap_or_default();
+            return write_stdout(&(schema + "\n"));
+        }
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "eastwest", &mut out);
+            return write_stdout(&String::from_utf8_lossy(&out));
+        }
+        None => {}
+    }
+    match filter(&cli) {
+        Ok(output) => write_stdout(&output),
+        Err(failure) => {
+            report(&failure.error);
+            if let Some(krm) = failure.output {
+                let _ = write_stdout(&krm);
+            }
+            ExitCode::from(failure.error.exit_code() as u8)
+        }
+    }
+}
+
+fn filter(cli: &Cli) -> Result<String, eastwest::Failure> {
+    let config = match cli.config.as_ref().or(cli.config_path.as_ref()) {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", path.display())))?;
+            Some(ConfigFile { origin: path.display().to_string(), text })
+        }
+        None => None,
+    };
+    let input = read_stdin(cli.max_input_bytes)?;
+    let options = Options { config, cluster: cli.cluster.clone() };
+    eastwest::run(&input, &options)
+}
+
+fn read_stdin(limit: u64) -> Result<String, Error> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(String::new());
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Io(format!("cannot read stdin: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::Input(format!(
+            "input is larger than {limit} bytes; refusing to buffer it (raise --max-input-bytes)"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::Input(format!("input is not valid UTF-8 (first bad byte at offset {at})"))
+    })
+}
+
+/// Write everything or nothing useful; a closed pipe is the reader's choice, not an error.
+fn write_stdout(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("eastwest: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// One line on stderr. Helm 4 throws plugin stderr away, so under Helm also write the line
+/// to the terminal (when there is one) and to a log file whose path the README names.
+fn report(error: &Error) {
+    let line = format!("eastwest: {error}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if std::env::var_os("HELM_PLUGIN_NAME").is_none() {
+        return;
+    }
+    if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        let _ = tty.write_all(line.as_bytes());
+    }
+    let log = std::env::var_os("EASTWEST_ERROR_LOG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("eastwest-error.log"));
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&log) {
+        let _ = file.write_all(line.as_bytes());
+    }
+}

@@ -40,6 +40,7 @@ pub struct Input<'a> {
 }
 
 /// A Kubernetes object somewhere in the input.
+#[derive(Clone)]
 pub struct Object<'a> {
     /// Which document it is in, and (for lists) which item.
     pub doc: usize,
@@ -58,6 +59,7 @@ impl Object<'_> {
         DocRef {
             number: self.number,
             in_list: self.item.is_some(),
+            api_version: self.api_version.to_owned(),
             kind: self.kind.to_owned(),
             namespace: self.namespace.map(str::to_owned),
             name: self.name.to_owned(),

@@ -31,6 +31,8 @@ pub enum Change {
     Keyed { field: String, items: Vec<(String, Change)> },
     /// The mapping entry must not exist.
     Remove,
+    /// Add these items at the end of a sequence (created when missing).
+    Append(Vec<Value>),
     /// The string holds a JSON document; edit inside it.
     EmbeddedJson(Box<Change>),
     /// The string holds a YAML document; edit inside it (in place, like any document).
@@ -49,6 +51,7 @@ impl Change {
             Change::Map(entries) => entries.iter().all(|(_, c)| c.is_noop()),
             Change::Keyed { items, .. } => items.iter().all(|(_, c)| c.is_noop()),
             Change::EmbeddedJson(c) | Change::EmbeddedYaml(c) => c.is_noop(),
+            Change::Append(values) => values.is_empty(),
             _ => false,
         }
     }
@@ -218,6 +221,16 @@ pub fn apply_to_value(target: &mut Value, change: &Change, path: &str) -> Result
             Ok(changed)
         }
         Change::Remove => Ok(false),
+        Change::Append(values) => {
+            if target.is_null() {
+                *target = Value::Array(Vec::new());
+            }
+            let Value::Array(list) = target else {
+                return Err(EditError { field: path.to_owned(), message: "is not a list".into() });
+            };
+            list.extend(values.iter().cloned());
+            Ok(!values.is_empty())
+        }
         Change::EmbeddedJson(inner) | Change::EmbeddedYaml(inner) => {
             // Embedded text held in a JSON value (only used when building from scratch).
             let text = target.as_str().unwrap_or("").to_owned();
@@ -434,7 +447,7 @@ impl<'t> Editor<'t> {
                 self.replace(node, slot, value, path)
             }
             Change::Map(entries) => {
-                if node.is_null() {
+                if self.replaceable_whole(node, slot) {
                     return self.replace(node, slot, &change.to_value(), path);
                 }
                 if !node.is_map() {
@@ -458,8 +471,20 @@ impl<'t> Editor<'t> {
                 }
                 Ok(())
             }
+            Change::Append(values) => {
+                if self.replaceable_whole(node, slot) {
+                    return self.replace(node, slot, &change.to_value(), path);
+                }
+                if !node.is_seq() {
+                    return Err(EditError { field: path.to_owned(), message: "is not a list".into() });
+                }
+                for value in values {
+                    self.append_item(node, value);
+                }
+                Ok(())
+            }
             Change::Keyed { field, items } => {
-                if node.is_null() {
+                if self.replaceable_whole(node, slot) {
                     return self.replace(node, slot, &change.to_value(), path);
                 }
                 if !node.is_seq() {
@@ -494,6 +519,13 @@ impl<'t> Editor<'t> {
                 Ok(())
             }
         }
+    }
+
+    /// A null, or an empty `{}`/`[]` in block context: nothing in it to keep, so a change
+    /// rewrites it whole (as block text) instead of filling the flow collection.
+    fn replaceable_whole(&self, node: &Node, slot: Slot) -> bool {
+        let empty_flow = node.is_flow() && node.entries().is_empty() && node.items().is_empty();
+        node.is_null() || (empty_flow && matches!(slot, Slot::BlockValue { .. }) && node.anchor == 0)
     }
 
     fn replace(&mut self, node: &Node, slot: Slot, value: &Value, path: &str) -> Result<(), EditError> {
@@ -553,6 +585,25 @@ impl<'t> Editor<'t> {
         let at = self.line_insert_point(self.value_end(seq));
         let text = format!("{}{}\n", " ".repeat(dash_col), emit::seq_item(value, dash_col));
         self.push(at, at, text);
+    }
+
+    /// Delete item `index` of a sequence (block: its lines; flow: the item and a comma).
+    pub fn remove_item(&mut self, seq: &Node, index: usize) {
+        let items = seq.items();
+        let Some(item) = items.get(index) else { return };
+        if seq.is_flow() {
+            let (start, end) = match (items.get(index + 1), index.checked_sub(1)) {
+                (Some(next), _) => (item.start, next.start),
+                (None, Some(prev)) => (items[prev].end, item.end),
+                (None, None) => (item.start, item.end),
+            };
+            self.push(start, end, String::new());
+            return;
+        }
+        let dash = self.text[..item.start].trim_end_matches([' ', '\t', '\n', '\r']).len().saturating_sub(1);
+        let start = self.line_start(dash);
+        let end = self.after_line(self.value_end(item));
+        self.push(start, end, String::new());
     }
 
     fn remove_entry(&mut self, map: &Node, key: &str, path: &str) -> Result<(), EditError> {

@@ -1,0 +1,39 @@
+//! The mesh identity in the ConfigMaps Istio really reads: the sidecar injector's `values`
+//! JSON (network, meshID, cluster name for injected proxies) and the `istio` ConfigMap's
+//! `mesh` (trust domain, meshId).
+
+use super::{conflict_policy, Edits};
+use crate::config::Mesh;
+use crate::read::Object;
+use crate::yaml::{Change, OnConflict};
+
+/// ConfigMap names carry the revision suffix when one is set (`istio-<rev>`).
+fn is_named(obj: &Object, base: &str) -> bool {
+    obj.name == base || obj.name.strip_prefix(base).is_some_and(|rest| rest.starts_with('-'))
+}
+
+pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
+    let policy = conflict_policy(mesh);
+    let in_istio_ns = |o: &Object| o.namespace.is_none_or(|ns| ns == mesh.spec.istio_namespace);
+    for (i, obj) in objects.iter().enumerate() {
+        if !obj.is("", "ConfigMap") || !in_istio_ns(obj) {
+            continue;
+        }
+        if is_named(obj, "istio-sidecar-injector") && obj.node.path(&["data", "values"]).is_some() {
+            let values = edits.object(i).path(&["data", "values"]).embedded_json();
+            let global = values.key("global");
+            global.key("network").set(mesh.network(), policy);
+            global.key("meshID").set(mesh.spec.mesh_id.as_str(), policy);
+            global.path(&["multiCluster", "clusterName"]).set(mesh.cluster().name.as_str(), policy);
+        } else if is_named(obj, "istio") && obj.node.path(&["data", "mesh"]).is_some() {
+            let mesh_config = edits.object(i).path(&["data", "mesh"]).embedded_yaml();
+            set_mesh_config(mesh, mesh_config, policy);
+        }
+    }
+}
+
+fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
+    // The chart always renders its default trust domain; the config is the authority.
+    config.key("trustDomain").set(mesh.spec.trust_domain.as_str(), OnConflict::Replace);
+    config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
+}

@@ -1,0 +1,27 @@
+//! `topology.istio.io/network` where Istio reads it: the control plane's Namespace,
+//! gateway and ztunnel pods and gateway Services, and workloads in listed namespaces.
+
+use super::istio::{self, NETWORK_LABEL};
+use super::{conflict_policy, Edits};
+use crate::config::Mesh;
+use crate::read::Object;
+
+pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
+    let network = mesh.network();
+    let policy = conflict_policy(mesh);
+    let gateways: Vec<&Object> = objects.iter().filter(|o| istio::is_gateway(o)).collect();
+    for (i, obj) in objects.iter().enumerate() {
+        let label_object = (obj.is("", "Namespace") && obj.name == mesh.spec.istio_namespace)
+            || gateways.iter().any(|gw| istio::service_selects(obj, gw));
+        if label_object {
+            edits.object(i).path(&["metadata", "labels", NETWORK_LABEL]).set(network, policy);
+        }
+        let Some(template) = istio::pod_template_path(obj) else { continue };
+        let in_workload_namespace =
+            obj.namespace.is_some_and(|ns| mesh.spec.workload_namespaces.iter().any(|w| w == ns));
+        if istio::is_gateway(obj) || istio::is_ztunnel(obj) || in_workload_namespace {
+            let change = edits.object(i).path(template);
+            change.path(&["metadata", "labels", NETWORK_LABEL]).set(network, policy);
+        }
+    }
+}

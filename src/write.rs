@@ -1,0 +1,83 @@
+//! Writing the result: the input text with each object's changes spliced in, removed
+//! documents cut out, and generated objects added, in the shape the input came in.
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::read::{Input, Object, Shape};
+use crate::transform::Edits;
+use crate::yaml::{apply_patches, emit, Change, Editor, Patch, Slot};
+
+/// Everything the pipeline decided, for one input.
+pub struct Plan<'a> {
+    pub edits: Edits,
+    /// Objects to drop from the output (the in-stream MeshNetwork config).
+    pub removed: Vec<usize>,
+    pub generated: Vec<Value>,
+    pub objects: &'a [Object<'a>],
+}
+
+pub fn render(input: &Input, plan: &Plan) -> Result<String, Error> {
+    let text = input.text;
+    let mut patches: Vec<Patch> = Vec::new();
+    let mut tail = String::new();
+
+    for (doc_index, doc) in input.docs.iter().enumerate() {
+        let in_doc = |i: &usize| plan.objects[*i].doc == doc_index;
+        let changed: Vec<(&usize, &Change)> = plan.edits.changes.iter().filter(|(i, _)| in_doc(i)).collect();
+        let removed: Vec<&usize> = plan.removed.iter().filter(|i| in_doc(i)).collect();
+        let is_list = matches!(input.shape, Shape::List | Shape::ResourceList)
+            || (input.shape == Shape::Json && doc.root.get("kind").and_then(|k| k.as_str()) == Some("List"));
+        let append_here = is_list && !plan.generated.is_empty();
+        if changed.is_empty() && removed.is_empty() && !append_here {
+            continue;
+        }
+        let mut editor = Editor::new(text, &doc.root);
+        for (&i, change) in changed {
+            let obj = &plan.objects[i];
+            editor.apply(obj.node, Slot::Root, change, "").map_err(|e| Error::Object {
+                doc: obj.doc_ref(),
+                field: e.field,
+                message: e.message,
+            })?;
+        }
+        for &i in removed {
+            match plan.objects[i].item {
+                Some(item) => {
+                    if let Some(items) = doc.root.get("items") {
+                        editor.remove_item(items, item);
+                    }
+                }
+                None => editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 }),
+            }
+        }
+        if append_here {
+            let mut change = Change::default();
+            *change.key("items") = Change::Append(plan.generated.clone());
+            editor.apply(&doc.root, Slot::Root, &change, "").map_err(|e| Error::Input(format!("document {}: field {}: {}", doc.number, e.field, e.message)))?;
+        }
+        patches.append(&mut editor.patches);
+    }
+
+    let lists_took_them = input.docs.iter().any(|d| d.root.get("items").is_some())
+        && matches!(input.shape, Shape::List | Shape::ResourceList)
+        || (input.shape == Shape::Json && input.docs.iter().any(|d| d.root.get("kind").and_then(|k| k.as_str()) == Some("List")));
+    if !plan.generated.is_empty() && !lists_took_them {
+        let needs_newline = !text.is_empty() && !text.ends_with('\n');
+        if needs_newline {
+            tail.push('\n');
+        }
+        for value in &plan.generated {
+            if input.shape == Shape::Json {
+                tail.push_str(&serde_json::to_string_pretty(value).map_err(|e| Error::Io(e.to_string()))?);
+                tail.push('\n');
+            } else {
+                tail.push_str("---\n");
+                tail.push_str(&emit::document(value));
+            }
+        }
+    }
+    let mut out = apply_patches(text, patches);
+    out.push_str(&tail);
+    Ok(out)
+}
