@@ -1,6 +1,7 @@
 //! The mesh identity in the ConfigMaps Istio really reads: the sidecar injector's `values`
 //! JSON (network, meshID, cluster name for injected proxies) and the `istio` ConfigMap's
-//! `mesh` (trust domain, meshId).
+//! `mesh` (trust domain, meshId, DNS capture) and `meshNetworks` (how to reach each
+//! network's gateway, so istiod needs no remote secrets to route across networks).
 
 use super::{conflict_policy, Edits};
 use crate::config::Mesh;
@@ -26,8 +27,11 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
             global.key("meshID").set(mesh.spec.mesh_id.as_str(), policy);
             global.path(&["multiCluster", "clusterName"]).set(mesh.cluster().name.as_str(), policy);
         } else if is_named(obj, "istio") && obj.node.path(&["data", "mesh"]).is_some() {
-            let mesh_config = edits.object(i).path(&["data", "mesh"]).embedded_yaml();
-            set_mesh_config(mesh, mesh_config, policy);
+            let change = edits.object(i);
+            set_mesh_config(mesh, change.path(&["data", "mesh"]).embedded_yaml(), policy);
+            if !mesh.ambient() && mesh.spec.generate.mesh_networks {
+                set_mesh_networks(mesh, change.path(&["data", "meshNetworks"]).embedded_yaml());
+            }
         }
     }
 }
@@ -36,4 +40,28 @@ fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
     // The chart always renders its default trust domain; the config is the authority.
     config.key("trustDomain").set(mesh.spec.trust_domain.as_str(), OnConflict::Replace);
     config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
+    if imports_any(mesh) {
+        // Apps resolve imported hosts through the sidecar's DNS proxy (to the VIPs).
+        config
+            .path(&["defaultConfig", "proxyMetadata", "ISTIO_META_DNS_CAPTURE"])
+            .set("true", OnConflict::Replace);
+    }
+}
+
+/// Does this cluster import any service from another network?
+pub fn imports_any(mesh: &Mesh) -> bool {
+    mesh.spec.generate.service_entries
+        && mesh.spec.services.iter().any(|s| mesh.callable_peers().any(|p| s.clusters.contains(&p.name)))
+}
+
+/// Every network: its registry (the cluster) and its gateway address.
+fn set_mesh_networks(mesh: &Mesh, config: &mut Change) {
+    let networks = config.key("networks");
+    for cluster in &mesh.spec.clusters {
+        let value = serde_json::json!({
+            "endpoints": [{"fromRegistry": cluster.name}],
+            "gateways": [{"address": cluster.gateway.address, "port": cluster.gateway.port}],
+        });
+        networks.key(&cluster.network).set(value, OnConflict::Replace);
+    }
 }

@@ -2,6 +2,7 @@
 //! describes what it wants ([`Change`]); the writer turns that into in-place text edits.
 
 pub mod env;
+pub mod global_services;
 pub mod istio;
 pub mod mesh_values;
 pub mod network_labels;
@@ -40,5 +41,6 @@ pub fn run(mesh: &Mesh, objects: &[Object]) -> Result<Edits, Error> {
     network_labels::apply(mesh, objects, &mut edits);
     mesh_values::apply(mesh, objects, &mut edits);
     env::apply(mesh, objects, &mut edits)?;
+    global_services::apply(mesh, objects, &mut edits);
     Ok(edits)
 }
