@@ -152,5 +152,14 @@ fn decorate(generated: Generated, helm4: bool, krm: bool) -> Value {
             target[k] = json!(v);
         }
     }
+    // Name first, as people write metadata (typed resources serialise alphabetically).
+    let mut ordered = serde_json::Map::new();
+    for key in ["name", "namespace", "labels", "annotations"] {
+        if let Some(v) = metadata.remove(key) {
+            ordered.insert(key.to_owned(), v);
+        }
+    }
+    ordered.append(metadata);
+    *metadata = ordered;
     value
 }
