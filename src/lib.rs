@@ -87,9 +87,17 @@ fn prefix_config_error(e: Error, origin: &str) -> Error {
 
 /// Run the whole filter over one input text.
 pub fn run(text: &str, options: &Options) -> Result<String, Failure> {
-    let input = Input::parse(text)?;
+    let mut out = Vec::with_capacity(text.len() + 4096);
+    run_to(text, options, &mut out)?;
+    String::from_utf8(out).map_err(|e| Error::Io(e.to_string()).into())
+}
+
+/// Run the filter and stream the result to `out`. Everything that can fail is decided
+/// before the first byte is written, so an error never leaves half a stream behind.
+pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<(), Failure> {
+    let input = Input::parse_keeping(text, read::Keep::KindsWhere(transform::reads_kind))?;
     match run_parsed(&input, options) {
-        Ok(out) => Ok(out),
+        Ok(rendered) => rendered.write_to(text, out).map_err(|e| Error::Io(e.to_string()).into()),
         Err(error) if input.shape == Shape::ResourceList => {
             let output = krm_failure(&input, &error);
             Err(Failure { error, output })
@@ -98,7 +106,7 @@ pub fn run(text: &str, options: &Options) -> Result<String, Failure> {
     }
 }
 
-fn run_parsed(input: &Input, options: &Options) -> Result<String, Error> {
+fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error> {
     let all = input.objects()?;
     let mesh = load_config(input, &all, options)?;
     let removed: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();

@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         None => {}
     }
     match filter(&cli) {
-        Ok(output) => write_stdout(&output),
+        Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             report(&failure.error);
             if let Some(krm) = failure.output {
@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn filter(cli: &Cli) -> Result<String, eastwest::Failure> {
+fn filter(cli: &Cli) -> Result<(), eastwest::Failure> {
     let config = match cli.config.as_ref().or(cli.config_path.as_ref()) {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -104,7 +104,37 @@ fn filter(cli: &Cli) -> Result<String, eastwest::Failure> {
     };
     let input = read_stdin(cli.max_input_bytes)?;
     let options = Options { config, cluster: cli.cluster.clone() };
-    eastwest::run(&input, &options)
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, ClosedPipeIsFine { inner: std::io::stdout().lock(), closed: false });
+    eastwest::run_to(&input, &options, &mut out)
+}
+
+/// stdout that treats a reader going away (`eastwest ... | head`) as the end of the job,
+/// not an error: the rest of the output is dropped quietly.
+struct ClosedPipeIsFine<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for ClosedPipeIsFine<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.inner.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
 }
 
 fn read_stdin(limit: u64) -> Result<String, Error> {
@@ -129,12 +159,11 @@ fn read_stdin(limit: u64) -> Result<String, Error> {
     })
 }
 
-/// Write everything or nothing useful; a closed pipe is the reader's choice, not an error.
+/// Print a whole text (schema, completions, KRM failure reports).
 fn write_stdout(text: &str) -> ExitCode {
-    let mut out = std::io::stdout().lock();
+    let mut out = ClosedPipeIsFine { inner: std::io::stdout().lock(), closed: false };
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("eastwest: cannot write output: {e}");
             ExitCode::from(1)

@@ -7,7 +7,8 @@
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
-use crate::yaml::{parse_documents, Node};
+use crate::yaml::node::{parse_documents_pruned, Pruning};
+use crate::yaml::Node;
 
 /// How the input was framed; the output answers in the same shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,14 +143,42 @@ fn split_json(text: &str) -> Option<Result<Vec<(usize, usize)>, String>> {
     Some(Ok(ranges))
 }
 
+/// Which documents keep their whole tree after parsing. Every document is parsed (so broken
+/// YAML anywhere is reported), but one no transform will read is cut down to its identity
+/// (apiVersion, kind, metadata) at once, which keeps memory near the size of the input.
+#[derive(Clone, Copy)]
+pub enum Keep {
+    Everything,
+    KindsWhere(fn(&str) -> bool),
+}
+
+fn prune(root: &mut Node, keep: Keep) {
+    let Keep::KindsWhere(wanted) = keep else { return };
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+    if kind.is_empty() || wanted(kind) || matches!(kind, "List" | "ResourceList") {
+        return;
+    }
+    if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
+        entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
+        entries.shrink_to_fit();
+    }
+}
+
 /// Parse chunks on up to two threads; each chunk is independent YAML.
-fn parse_chunks(text: &str, chunks: &[(usize, usize)]) -> Result<Vec<Doc>, Error> {
+fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec<Doc>, Error> {
     let parse_range = |range: &[(usize, usize)]| -> Result<Vec<(usize, usize, Node)>, (usize, String)> {
         let mut out = Vec::new();
         for &(start, end) in range {
             let chunk = &text[start..end];
-            let docs = parse_documents(chunk, start).map_err(|e| (e.offset, e.message))?;
-            out.extend(docs.into_iter().map(|d| (start, end, d.root)));
+            let pruning = match keep {
+                Keep::Everything => None,
+                Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
+            };
+            let docs = parse_documents_pruned(chunk, start, pruning).map_err(|e| (e.offset, e.message))?;
+            out.extend(docs.into_iter().map(|mut d| {
+                prune(&mut d.root, keep);
+                (start, end, d.root)
+            }));
         }
         Ok(out)
     };
@@ -197,11 +226,16 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl<'a> Input<'a> {
+    /// Parse keeping every tree whole (for tests and tools that read everything).
     pub fn parse(text: &'a str) -> Result<Self, Error> {
+        Self::parse_keeping(text, Keep::Everything)
+    }
+
+    pub fn parse_keeping(text: &'a str, keep: Keep) -> Result<Self, Error> {
         if let Some(json) = split_json(text) {
             match json {
                 Ok(ranges) => {
-                    let docs = parse_chunks(text, &ranges)?;
+                    let docs = parse_chunks(text, &ranges, keep)?;
                     let shape = list_shape(&docs).unwrap_or(Shape::Json);
                     let shape = if shape == Shape::List { Shape::Json } else { shape };
                     return Ok(Input { text, shape, docs });
@@ -209,7 +243,7 @@ impl<'a> Input<'a> {
                 Err(message) => {
                     // Maybe YAML flow style after all; if not, the JSON message is the useful one.
                     let chunks = split_chunks(text);
-                    return match parse_chunks(text, &chunks) {
+                    return match parse_chunks(text, &chunks, keep) {
                         Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs }),
                         Err(_) => Err(Error::Input(message)),
                     };
@@ -217,7 +251,7 @@ impl<'a> Input<'a> {
             }
         }
         let chunks = split_chunks(text);
-        let docs = parse_chunks(text, &chunks)?;
+        let docs = parse_chunks(text, &chunks, keep)?;
         let shape = list_shape(&docs).unwrap_or(Shape::Stream);
         Ok(Input { text, shape, docs })
     }

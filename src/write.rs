@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::read::{Input, Object, Shape};
 use crate::transform::Edits;
-use crate::yaml::{apply_patches, emit, Change, Editor, Patch, Slot};
+use crate::yaml::edit::write_patched;
+use crate::yaml::{emit, Change, Editor, Patch, Slot};
 
 /// Everything the pipeline decided, for one input.
 pub struct Plan<'a> {
@@ -17,7 +18,22 @@ pub struct Plan<'a> {
     pub objects: &'a [Object<'a>],
 }
 
-pub fn render(input: &Input, plan: &Plan) -> Result<String, Error> {
+/// The decided output: patches to the input text, and text to add at its end.
+pub struct Rendered {
+    pub patches: Vec<Patch>,
+    pub tail: String,
+}
+
+impl Rendered {
+    /// Stream the patched input and the tail, without building the whole output first.
+    pub fn write_to(mut self, text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_patched(text, &mut self.patches, out)?;
+        out.write_all(self.tail.as_bytes())?;
+        out.flush()
+    }
+}
+
+pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     let text = input.text;
     let mut patches: Vec<Patch> = Vec::new();
     let mut tail = String::new();
@@ -77,7 +93,5 @@ pub fn render(input: &Input, plan: &Plan) -> Result<String, Error> {
             }
         }
     }
-    let mut out = apply_patches(text, patches);
-    out.push_str(&tail);
-    Ok(out)
+    Ok(Rendered { patches, tail })
 }

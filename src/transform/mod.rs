@@ -26,6 +26,16 @@ impl Edits {
     }
 }
 
+/// Kinds any transform or generator reads beyond their identity; the reader may cut every
+/// other document down to apiVersion, kind and metadata.
+pub fn reads_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+            | "Service" | "ConfigMap" | "MeshNetwork"
+    )
+}
+
 /// What to do with an existing different value that the config also sets.
 pub fn conflict_policy(mesh: &Mesh) -> OnConflict {
     if mesh.spec.override_existing {

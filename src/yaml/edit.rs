@@ -302,19 +302,25 @@ pub struct Patch {
 
 /// Apply patches to a text. Patches never overlap; insertions at one point keep their order.
 pub fn apply_patches(text: &str, mut patches: Vec<Patch>) -> String {
+    let mut out = Vec::with_capacity(text.len() + patches.iter().map(|p| p.text.len()).sum::<usize>());
+    // Writing to a Vec cannot fail.
+    let _ = write_patched(text, &mut patches, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Stream `text` with `patches` applied (sorting them first).
+pub fn write_patched(text: &str, patches: &mut [Patch], out: &mut dyn std::io::Write) -> std::io::Result<()> {
     patches.sort_by_key(|p| (p.start, p.end, std::cmp::Reverse(p.rank)));
-    let mut out = String::with_capacity(text.len() + patches.iter().map(|p| p.text.len()).sum::<usize>());
     let mut at = 0;
-    for p in &patches {
+    for p in patches.iter() {
         if p.start < at {
             continue; // defensive: an overlapping patch would corrupt the text
         }
-        out.push_str(&text[at..p.start]);
-        out.push_str(&p.text);
+        out.write_all(text[at..p.start].as_bytes())?;
+        out.write_all(p.text.as_bytes())?;
         at = p.end;
     }
-    out.push_str(&text[at..]);
-    out
+    out.write_all(text[at..].as_bytes())
 }
 
 /// Where a node sits, which decides how a replacement is written.

@@ -241,10 +241,29 @@ impl<'a> Offsets<'a> {
 enum Frame {
     Map { start: usize, anchor: usize, flow: bool, entries: Vec<(Node, Node)>, key: Option<Node> },
     Seq { start: usize, anchor: usize, flow: bool, items: Vec<Node> },
+    /// A collection inside a skipped subtree: parsed and checked, never stored. Mappings
+    /// remember their keys only, for the duplicate-key check.
+    Skipped { start: usize, anchor: usize, keys: Option<Vec<(String, usize)>>, expecting_key: bool },
 }
+
+/// Which top-level subtrees a document keeps. Every event is still parsed and checked;
+/// this only decides what is stored.
+#[derive(Clone, Copy)]
+pub struct Pruning {
+    /// Kinds whose documents are kept whole.
+    pub keep_kind: fn(&str) -> bool,
+}
+
+const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 /// Parse every document of `text`, which sits at byte `base` of the whole input.
 pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    parse_documents_pruned(text, base, None)
+}
+
+/// Parse, storing of a document whose `kind` fails `pruning` (when `kind` comes before
+/// the other top-level keys, as renderers write it) only apiVersion, kind and metadata.
+pub fn parse_documents_pruned(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
     let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -253,6 +272,8 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
     // Expanded size of each anchored node, and of the document so far.
     let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
     let mut expanded: u64 = 0;
+    // Set once the root mapping's `kind` says this document need not be kept whole.
+    let mut skip_rest = false;
 
     loop {
         let (event, span) = match parser.next_event() {
@@ -272,6 +293,7 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
             Event::DocumentStart(_) => {
                 expanded = 0;
                 anchor_sizes.clear();
+                skip_rest = false;
                 None
             }
             Event::DocumentEnd => {
@@ -299,6 +321,11 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
                     anchor_sizes.insert(anchor, 1);
                 }
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                if let (Some(p), [Frame::Map { key: Some(k), .. }]) = (pruning, stack.as_slice()) {
+                    if k.scalar_text() == Some("kind") && !(p.keep_kind)(&value) {
+                        skip_rest = !matches!(value.as_ref(), "List" | "ResourceList");
+                    }
+                }
                 Some(Node {
                     start,
                     end,
@@ -313,17 +340,26 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
                         message: format!("nesting deeper than {MAX_DEPTH} levels"),
                     });
                 }
-                let flow = text_at(text, &offsets, start, end).trim_end().ends_with(['{', '[']);
-                let node_start = if flow { end.saturating_sub(1) } else { start };
+                let is_map = matches!(event, Event::MappingStart(..));
                 expanded = expanded.saturating_add(1);
                 if anchor != 0 {
                     // Remember where the collection started counting, to size it on close.
                     anchor_sizes.insert(anchor, expanded);
                 }
-                stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map { start: node_start, anchor, flow, entries: Vec::new(), key: None }
+                let under_skipped = matches!(stack.last(), Some(Frame::Skipped { .. }));
+                let skipped_top_level = skip_rest
+                    && matches!(stack.as_slice(), [Frame::Map { key: Some(k), .. }]
+                        if !k.scalar_text().is_some_and(|t| IDENTITY_KEYS.contains(&t)));
+                stack.push(if under_skipped || skipped_top_level {
+                    Frame::Skipped { start, anchor, keys: is_map.then(Vec::new), expecting_key: true }
                 } else {
-                    Frame::Seq { start: node_start, anchor, flow, items: Vec::new() }
+                    let flow = text_at(text, &offsets, start, end).trim_end().ends_with(['{', '[']);
+                    let node_start = if flow { end.saturating_sub(1) } else { start };
+                    if is_map {
+                        Frame::Map { start: node_start, anchor, flow, entries: Vec::new(), key: None }
+                    } else {
+                        Frame::Seq { start: node_start, anchor, flow, items: Vec::new() }
+                    }
                 });
                 None
             }
@@ -332,21 +368,31 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
                     offset: start,
                     message: "unbalanced collection end".to_owned(),
                 })?;
-                let (node_start, anchor, content, flow) = match frame {
-                    Frame::Map { start, anchor, flow, entries, .. } => {
+                let node = match frame {
+                    Frame::Map { start: node_start, anchor, flow, entries, .. } => {
                         check_duplicate_keys(&entries)?;
-                        (start, anchor, Content::Map { entries, flow }, flow)
+                        let mut node = Node { start: node_start, end: start, anchor, content: Content::Map { entries, flow } };
+                        node.end = if flow { end } else { block_end(&node) };
+                        node
                     }
-                    Frame::Seq { start, anchor, flow, items } => {
-                        (start, anchor, Content::Seq { items, flow }, flow)
+                    Frame::Seq { start: node_start, anchor, flow, items } => {
+                        let mut node = Node { start: node_start, end: start, anchor, content: Content::Seq { items, flow } };
+                        node.end = if flow { end } else { block_end(&node) };
+                        node
+                    }
+                    Frame::Skipped { start: node_start, anchor, keys, .. } => {
+                        if let Some(keys) = keys {
+                            check_duplicate_key_names(&keys)?;
+                        }
+                        // A placeholder; the subtree itself was checked and dropped.
+                        let content = Content::Scalar { text: String::new(), style: Style::Plain, tag: None };
+                        Node { start: node_start, end, anchor, content }
                     }
                 };
-                if anchor != 0 {
-                    let began = anchor_sizes.get(&anchor).copied().unwrap_or(expanded);
-                    anchor_sizes.insert(anchor, expanded.saturating_sub(began) + 1);
+                if node.anchor != 0 {
+                    let began = anchor_sizes.get(&node.anchor).copied().unwrap_or(expanded);
+                    anchor_sizes.insert(node.anchor, expanded.saturating_sub(began) + 1);
                 }
-                let mut node = Node { start: node_start, end: start, anchor, content };
-                node.end = if flow { end } else { block_end(&node) };
                 Some(node)
             }
         };
@@ -358,6 +404,15 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
                     None => *key = Some(node),
                     Some(k) => entries.push((k, node)),
                 },
+                Some(Frame::Skipped { keys: None, .. }) => {}
+                Some(Frame::Skipped { keys: Some(keys), expecting_key, .. }) => {
+                    if *expecting_key {
+                        if let Content::Scalar { text, .. } = node.content {
+                            keys.push((text, node.start));
+                        }
+                    }
+                    *expecting_key = !*expecting_key;
+                }
             }
         }
     }
@@ -419,6 +474,17 @@ fn check_duplicate_keys(entries: &[(Node, Node)]) -> Result<(), SyntaxError> {
     Ok(())
 }
 
+/// The same check for a skipped mapping, which keeps only its keys' text and offsets.
+fn check_duplicate_key_names(keys: &[(String, usize)]) -> Result<(), SyntaxError> {
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    for (name, offset) in keys {
+        if !seen.insert(name.as_str()) {
+            return Err(SyntaxError { offset: *offset, message: format!("duplicate key {name:?}") });
+        }
+    }
+    Ok(())
+}
+
 fn duplicate(key: &Node, name: &str) -> SyntaxError {
     SyntaxError { offset: key.start, message: format!("duplicate key {name:?}") }
 }
@@ -473,6 +539,21 @@ mod tests {
         }
         let err = parse_documents(&text, 0).unwrap_err();
         assert!(err.message.contains("alias"), "{}", err.message);
+    }
+
+    #[test]
+    fn pruned_documents_keep_identity_and_still_check_everything() {
+        let pruning = Some(Pruning { keep_kind: |k| k == "ConfigMap" });
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  a: b\n  c: [1, {d: e}]\n";
+        let docs = parse_documents_pruned(text, 0, pruning).expect("parses");
+        let root = &docs[0].root;
+        assert_eq!(root.path(&["metadata", "name"]).and_then(Node::as_str), Some("s"));
+        assert!(root.get("data").is_some_and(Node::is_null), "data is not stored");
+        let kept = parse_documents_pruned("kind: ConfigMap\ndata: {a: b}\n", 0, pruning).expect("parses");
+        assert!(kept[0].root.path(&["data", "a"]).is_some());
+        let dup = "kind: Secret\ndata:\n  x:\n    a: 1\n    a: 2\n";
+        let err = parse_documents_pruned(dup, 0, pruning).unwrap_err();
+        assert!(err.message.contains("duplicate key \"a\""), "{}", err.message);
     }
 
     #[test]
