@@ -32,7 +32,7 @@ pub enum Error {
     /// The input stream as a whole is unusable.
     Input(String),
     /// A document is not valid YAML.
-    Syntax { document: usize, line_col: (usize, usize), message: String },
+    Syntax { document: usize, line_col: (usize, usize), message: String, what: Option<String> },
     /// The MeshNetwork config is invalid; `field` is its path inside the config.
     Config { field: String, message: String },
     /// An object of the input cannot be changed as the config asks.
@@ -58,8 +58,12 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(m) | Error::Input(m) | Error::Io(m) => f.write_str(m),
-            Error::Syntax { document, line_col: (line, col), message } => {
-                write!(f, "document {document}: invalid YAML at line {line} column {col}: {message}")
+            Error::Syntax { document, line_col: (line, col), message, what } => {
+                write!(f, "document {document}")?;
+                if let Some(what) = what {
+                    write!(f, " ({what})")?;
+                }
+                write!(f, ": invalid YAML at line {line} column {col}: {message}")
             }
             Error::Config { field, message } if field.is_empty() => write!(f, "config: {message}"),
             Error::Config { field, message } => write!(f, "config: field {field}: {message}"),

@@ -203,17 +203,64 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
             })
         })
     };
-    let parsed = parsed.map_err(|(offset, message)| Error::Syntax { line_col: line_col(text, offset), message, document: document_at(text, chunks, offset) })?;
+    let parsed = parsed.map_err(|(offset, message)| {
+        let (number, chunk) = document_at(text, chunks, offset);
+        Error::Syntax { line_col: line_col(text, offset), message, document: number, what: identity_hint(chunk) }
+    })?;
     Ok(parsed
         .into_iter()
-        .enumerate()
-        .map(|(i, (start, end, root))| Doc { number: i + 1, start, end, root })
+        .map(|(start, end, root)| Doc { number: document_at(text, chunks, start).0, start, end, root })
         .collect())
 }
 
-/// The 1-based number of the chunk holding `offset` (for syntax errors, before documents exist).
-fn document_at(_text: &str, chunks: &[(usize, usize)], offset: usize) -> usize {
-    chunks.iter().position(|&(s, e)| offset >= s && offset < e.max(s + 1)).map_or(chunks.len(), |i| i + 1)
+/// Does a chunk hold anything but markers, comments and blank lines?
+fn has_content(chunk: &str) -> bool {
+    chunk.lines().any(|line| {
+        let t = line.trim();
+        !(t.is_empty() || t.starts_with('#') || t == "..." || t == "---" || t.starts_with("--- #") || t == "\u{feff}")
+    })
+}
+
+/// The number people would give the document at `offset` (counting `---`-separated
+/// documents that hold something), and its text.
+fn document_at<'t>(text: &'t str, chunks: &[(usize, usize)], offset: usize) -> (usize, &'t str) {
+    let mut number = 0;
+    for &(s, e) in chunks {
+        let chunk = &text[s..e];
+        if has_content(chunk) {
+            number += 1;
+        }
+        if offset < e || e == text.len() {
+            return (number.max(1), chunk);
+        }
+    }
+    (number.max(1), "")
+}
+
+/// `Secret default/x`, read from the raw text of a document that does not parse, so an
+/// error can still say which object it is about. Only identity fields are read: never data.
+fn identity_hint(chunk: &str) -> Option<String> {
+    let value = |line: &str, key: &str| {
+        line.strip_prefix(key).map(|v| v.trim().trim_matches(['"', '\'']).to_owned()).filter(|v| !v.is_empty() && !v.contains(' '))
+    };
+    let mut kind = None;
+    let (mut name, mut namespace) = (None, None);
+    let mut in_metadata = false;
+    for line in chunk.lines() {
+        if !line.starts_with(' ') {
+            in_metadata = line.trim_end() == "metadata:";
+            kind = kind.or_else(|| value(line, "kind:"));
+        } else if in_metadata {
+            name = name.or_else(|| value(line, "  name:"));
+            namespace = namespace.or_else(|| value(line, "  namespace:"));
+        }
+    }
+    let kind = kind?;
+    Some(match (namespace, name) {
+        (Some(ns), Some(n)) => format!("{kind} {ns}/{n}"),
+        (None, Some(n)) => format!("{kind} {n}"),
+        _ => kind,
+    })
 }
 
 /// 1-based line and column of a byte offset.
