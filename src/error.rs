@@ -36,7 +36,7 @@ pub enum Error {
     /// The MeshNetwork config is invalid; `field` is its path inside the config.
     Config { field: String, message: String },
     /// An object of the input cannot be changed as the config asks.
-    Object { doc: DocRef, field: String, message: String },
+    Object { doc: Box<DocRef>, field: String, message: String },
     /// Reading or writing failed.
     Io(String),
 }

@@ -104,7 +104,8 @@ fn filter(cli: &Cli) -> Result<(), eastwest::Failure> {
     };
     let input = read_stdin(cli.max_input_bytes)?;
     let options = Options { config, cluster: cli.cluster.clone() };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, ClosedPipeIsFine { inner: std::io::stdout().lock(), closed: false });
+    let mut out =
+        std::io::BufWriter::with_capacity(1 << 16, ClosedPipeIsFine { inner: std::io::stdout().lock(), closed: false });
     eastwest::run_to(&input, &options, &mut out)
 }
 

@@ -164,9 +164,14 @@ fn prune(root: &mut Node, keep: Keep) {
     }
 }
 
+/// A parsed root with its chunk's byte range.
+type ParsedChunk = (usize, usize, Node);
+/// A syntax error: byte offset and message.
+type ChunkError = (usize, String);
+
 /// Parse chunks on up to two threads; each chunk is independent YAML.
 fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec<Doc>, Error> {
-    let parse_range = |range: &[(usize, usize)]| -> Result<Vec<(usize, usize, Node)>, (usize, String)> {
+    let parse_range = |range: &[(usize, usize)]| -> Result<Vec<ParsedChunk>, ChunkError> {
         let mut out = Vec::new();
         for &(start, end) in range {
             let chunk = &text[start..end];
@@ -241,7 +246,9 @@ fn document_at<'t>(text: &'t str, chunks: &[(usize, usize)], offset: usize) -> (
 /// error can still say which object it is about. Only identity fields are read: never data.
 fn identity_hint(chunk: &str) -> Option<String> {
     let value = |line: &str, key: &str| {
-        line.strip_prefix(key).map(|v| v.trim().trim_matches(['"', '\'']).to_owned()).filter(|v| !v.is_empty() && !v.contains(' '))
+        line.strip_prefix(key)
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_owned())
+            .filter(|v| !v.is_empty() && !v.contains(' '))
     };
     let mut kind = None;
     let (mut name, mut namespace) = (None, None);
@@ -372,10 +379,8 @@ fn object(doc: usize, item: Option<usize>, node: &Node, number: usize) -> Result
     let api_version = field("apiVersion")?;
     let kind = field("kind")?;
     let metadata = node.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
-        .and_then(Node::as_str)
-        .unwrap_or("");
+    let name =
+        metadata.and_then(|m| m.get("name").or_else(|| m.get("generateName"))).and_then(Node::as_str).unwrap_or("");
     let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::as_str);
     Ok(Object { doc, item, node, api_version, kind, name, namespace, number })
 }
@@ -399,15 +404,24 @@ mod tests {
 
     #[test]
     fn finds_objects_in_every_shape() {
-        let stream = Input::parse("\u{feff}---\r\napiVersion: v1\r\nkind: Namespace\r\nmetadata: {name: a}\r\n...\r\n---\r\n# nothing\r\n").expect("stream");
+        let stream = Input::parse(
+            "\u{feff}---\r\napiVersion: v1\r\nkind: Namespace\r\nmetadata: {name: a}\r\n...\r\n---\r\n# nothing\r\n",
+        )
+        .expect("stream");
         assert_eq!(stream.shape, Shape::Stream);
         assert_eq!(stream.objects().expect("objects").len(), 1);
-        let list = Input::parse("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n").expect("list");
+        let list = Input::parse(
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n",
+        )
+        .expect("list");
         assert_eq!(list.shape, Shape::List);
         let json = Input::parse("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}\n{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"b\"}}").expect("json");
         assert_eq!(json.shape, Shape::Json);
         assert_eq!(json.objects().expect("objects")[1].name, "b");
-        let rl = Input::parse("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {kind: MeshNetwork}\n").expect("rl");
+        let rl = Input::parse(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {kind: MeshNetwork}\n",
+        )
+        .expect("rl");
         assert_eq!(rl.shape, Shape::ResourceList);
         assert!(rl.function_config().is_some());
     }

@@ -52,7 +52,7 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
         for (&i, change) in changed {
             let obj = &plan.objects[i];
             editor.apply(obj.node, Slot::Root, change, "").map_err(|e| Error::Object {
-                doc: obj.doc_ref(),
+                doc: Box::new(obj.doc_ref()),
                 field: e.field,
                 message: e.message,
             })?;
@@ -70,14 +70,17 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
         if append_here {
             let mut change = Change::default();
             *change.key("items") = Change::Append(plan.generated.clone());
-            editor.apply(&doc.root, Slot::Root, &change, "").map_err(|e| Error::Input(format!("document {}: field {}: {}", doc.number, e.field, e.message)))?;
+            editor
+                .apply(&doc.root, Slot::Root, &change, "")
+                .map_err(|e| Error::Input(format!("document {}: field {}: {}", doc.number, e.field, e.message)))?;
         }
         patches.append(&mut editor.patches);
     }
 
     let lists_took_them = input.docs.iter().any(|d| d.root.get("items").is_some())
         && matches!(input.shape, Shape::List | Shape::ResourceList)
-        || (input.shape == Shape::Json && input.docs.iter().any(|d| d.root.get("kind").and_then(|k| k.as_str()) == Some("List")));
+        || (input.shape == Shape::Json
+            && input.docs.iter().any(|d| d.root.get("kind").and_then(|k| k.as_str()) == Some("List")));
     if !plan.generated.is_empty() && !lists_took_them {
         let needs_newline = !text.is_empty() && !text.ends_with('\n');
         if needs_newline {

@@ -72,7 +72,8 @@ fn check_file(name: &str) -> (usize, usize) {
     let mut changed = 0;
     for (i, old) in before.iter().enumerate() {
         let k = key(old);
-        let new = after.iter().find(|v| key(v) == k).unwrap_or_else(|| panic!("{name}: {k:?} is missing from the output"));
+        let new =
+            after.iter().find(|v| key(v) == k).unwrap_or_else(|| panic!("{name}: {k:?} is missing from the output"));
         if old == new {
             // Untouched: the whole document, comments and quoting included, is unchanged.
             let (_, a) = &texts_before[i];
@@ -151,7 +152,10 @@ fn untouched_streams_are_byte_identical() {
 fn helm_post_renderer_inputs_keep_their_framing() {
     for (name, marker) in [
         ("postrender-input-helm3-istiod.yaml", "# Source: istiod/templates/deployment.yaml"),
-        ("postrender-input-helm4-istiod.yaml", "postrenderer.helm.sh/postrender-filename: 'istiod/templates/deployment.yaml'"),
+        (
+            "postrender-input-helm4-istiod.yaml",
+            "postrenderer.helm.sh/postrender-filename: 'istiod/templates/deployment.yaml'",
+        ),
     ] {
         let input = read(corpus().join(name));
         let output = run(&input, CONFIG, None);

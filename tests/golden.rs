@@ -64,7 +64,11 @@ fn golden_cases() {
     for dir in dirs {
         let case = load(&dir);
         let input = case.input.as_ref().map(|p| std::fs::read_to_string(p).expect("input")).unwrap_or_default();
-        let ext = if case.input.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "json")) { "json" } else { "yaml" };
+        let ext = if case.input.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "json")) {
+            "json"
+        } else {
+            "yaml"
+        };
         let expected_path = case.dir.join(format!("expected.{ext}"));
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let output = match run(&case, &input) {
@@ -79,7 +83,10 @@ fn golden_cases() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if output != expected {
-            failures.push(format!("{name}: output differs from {} (run `make golden` and review the diff)", expected_path.display()));
+            failures.push(format!(
+                "{name}: output differs from {} (run `make golden` and review the diff)",
+                expected_path.display()
+            ));
             continue;
         }
         match run_with(&case, case.rerun_config.as_ref().or(case.config.as_ref()), &output) {

@@ -125,7 +125,11 @@ fn sidecar_gateway_matches_the_istio_gateway_chart_field_by_field() {
     let mut compared = 0;
     for kind in ["ServiceAccount", "Role", "RoleBinding", "Service", "Deployment"] {
         let find = |set: &[Value]| {
-            let mut v = set.iter().find(|v| key(v).0 == kind && key(v).2 == "istio-eastwestgateway").cloned().unwrap_or_else(|| panic!("no {kind}"));
+            let mut v = set
+                .iter()
+                .find(|v| key(v).0 == kind && key(v).2 == "istio-eastwestgateway")
+                .cloned()
+                .unwrap_or_else(|| panic!("no {kind}"));
             normalize(&mut v);
             v
         };

@@ -304,9 +304,9 @@ impl Mesh {
         }
         match &self.spec.links {
             None => true,
-            Some(links) => links.iter().any(|l| {
-                (l.from == from && l.to == to) || (l.bidirectional && l.from == to && l.to == from)
-            }),
+            Some(links) => links
+                .iter()
+                .any(|l| (l.from == from && l.to == to) || (l.bidirectional && l.from == to && l.to == from)),
         }
     }
 

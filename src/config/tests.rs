@@ -36,21 +36,42 @@ fn cluster_flag_overrides_the_file() {
 
 #[test]
 fn every_bad_field_is_named() {
-    let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|v| v["spec"]["bogus"] = json!(1)), "field spec.bogus: unknown field `bogus`"),
-        (Box::new(|v| { v["spec"].as_object_mut().unwrap().remove("meshID"); }), "missing field `meshID`"),
+        (
+            Box::new(|v| {
+                v["spec"].as_object_mut().unwrap().remove("meshID");
+            }),
+            "missing field `meshID`",
+        ),
         (Box::new(|v| v["spec"]["clusters"][0]["network"] = json!("us net!")), "field spec.clusters[0].network"),
-        (Box::new(|v| v["spec"]["clusters"][1]["gateway"]["address"] = json!("not_an address")), "field spec.clusters[1].gateway.address"),
+        (
+            Box::new(|v| v["spec"]["clusters"][1]["gateway"]["address"] = json!("not_an address")),
+            "field spec.clusters[1].gateway.address",
+        ),
         (Box::new(|v| v["spec"]["services"][0]["ports"][0]["number"] = json!(0)), "port 0 is outside 1-65535"),
         (Box::new(|v| v["spec"]["services"][0]["ports"][0]["number"] = json!(70000)), "port 70000 is outside 1-65535"),
         (Box::new(|v| v["spec"]["clusters"][1]["name"] = json!("us")), "duplicate cluster name \"us\""),
-        (Box::new(|v| v["spec"]["clusters"][1]["network"] = json!("us-net")), "network \"us-net\" is used by two clusters"),
-        (Box::new(|v| v["spec"]["links"] = json!([{"from": "us", "to": "mars"}])), "field spec.links[0].to: unknown cluster \"mars\""),
-        (Box::new(|v| v["spec"]["services"][0]["clusters"] = json!(["mars"])), "field spec.services[0].clusters[0]: unknown cluster"),
+        (
+            Box::new(|v| v["spec"]["clusters"][1]["network"] = json!("us-net")),
+            "network \"us-net\" is used by two clusters",
+        ),
+        (
+            Box::new(|v| v["spec"]["links"] = json!([{"from": "us", "to": "mars"}])),
+            "field spec.links[0].to: unknown cluster \"mars\"",
+        ),
+        (
+            Box::new(|v| v["spec"]["services"][0]["clusters"] = json!(["mars"])),
+            "field spec.services[0].clusters[0]: unknown cluster",
+        ),
         (Box::new(|v| v["spec"]["mode"] = json!("mesh")), "field spec.mode: unknown variant `mesh`"),
         (Box::new(|v| v["spec"]["clusters"][0]["locality"] = json!("a/b/c/d")), "field spec.clusters[0].locality"),
         (Box::new(|v| v["kind"] = json!("Mesh")), "field kind: must be MeshNetwork"),
-        (Box::new(|v| v["spec"]["services"][0]["ports"][0]["protocol"] = json!("UDP")), "field spec.services[0].ports[0].protocol"),
+        (
+            Box::new(|v| v["spec"]["services"][0]["ports"][0]["protocol"] = json!("UDP")),
+            "field spec.services[0].ports[0].protocol",
+        ),
     ];
     for (edit, expected) in cases {
         let err = error_of(edit);
@@ -64,7 +85,8 @@ fn links_are_one_way_unless_bidirectional() {
     let mesh = with(|v| v["spec"]["links"] = json!([{"from": "us", "to": "eu"}])).expect("valid");
     assert!(mesh.can_call("us", "eu"));
     assert!(!mesh.can_call("eu", "us"));
-    let mesh = with(|v| v["spec"]["links"] = json!([{"from": "us", "to": "eu", "bidirectional": true}])).expect("valid");
+    let mesh =
+        with(|v| v["spec"]["links"] = json!([{"from": "us", "to": "eu", "bidirectional": true}])).expect("valid");
     assert!(mesh.can_call("eu", "us"));
 }
 

@@ -72,7 +72,11 @@ fn need(ok: bool, field: String, message: String) -> Result<(), Error> {
 }
 
 pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, Error> {
-    need(doc.api_version == API_VERSION, "apiVersion".into(), format!("must be {API_VERSION}, not {:?}", doc.api_version))?;
+    need(
+        doc.api_version == API_VERSION,
+        "apiVersion".into(),
+        format!("must be {API_VERSION}, not {:?}", doc.api_version),
+    )?;
     need(doc.kind == KIND, "kind".into(), format!("must be {KIND}, not {:?}", doc.kind))?;
     let spec = doc.spec;
     need(
@@ -80,33 +84,61 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
         "spec.meshID".into(),
         format!("{:?} is not a valid label value (non-empty, at most 63 of [A-Za-z0-9-_.])", spec.mesh_id),
     )?;
-    need(is_dns_name(&spec.trust_domain), "spec.trustDomain".into(), format!("{:?} is not a DNS name", spec.trust_domain))?;
-    need(is_dns_label(&spec.istio_namespace), "spec.istioNamespace".into(), format!("{:?} is not a namespace name", spec.istio_namespace))?;
+    need(
+        is_dns_name(&spec.trust_domain),
+        "spec.trustDomain".into(),
+        format!("{:?} is not a DNS name", spec.trust_domain),
+    )?;
+    need(
+        is_dns_label(&spec.istio_namespace),
+        "spec.istioNamespace".into(),
+        format!("{:?} is not a namespace name", spec.istio_namespace),
+    )?;
     need(!spec.clusters.is_empty(), "spec.clusters".into(), "must list at least one cluster".into())?;
 
     let mut names = HashSet::new();
     let mut networks = HashSet::new();
     for (i, c) in spec.clusters.iter().enumerate() {
         let at = format!("spec.clusters[{i}]");
-        need(is_dns_label(&c.name), format!("{at}.name"), format!("{:?} is not a valid cluster name (lowercase RFC 1123 label)", c.name))?;
+        need(
+            is_dns_label(&c.name),
+            format!("{at}.name"),
+            format!("{:?} is not a valid cluster name (lowercase RFC 1123 label)", c.name),
+        )?;
         need(names.insert(c.name.as_str()), format!("{at}.name"), format!("duplicate cluster name {:?}", c.name))?;
         need(
             !c.network.is_empty() && is_label_value(&c.network),
             format!("{at}.network"),
             format!("{:?} is not a valid network name (a label value: at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends)", c.network),
         )?;
-        need(networks.insert(c.network.as_str()), format!("{at}.network"), format!("network {:?} is used by two clusters", c.network))?;
+        need(
+            networks.insert(c.network.as_str()),
+            format!("{at}.network"),
+            format!("network {:?} is used by two clusters", c.network),
+        )?;
         if let Some(loc) = &c.locality {
             check_locality(&format!("{at}.locality"), loc)?;
         }
         let g = &c.gateway;
         let addr_ok = g.address.parse::<IpAddr>().is_ok() || is_dns_name(&g.address);
-        need(addr_ok, format!("{at}.gateway.address"), format!("{:?} is neither an IP address nor a DNS name", g.address))?;
+        need(
+            addr_ok,
+            format!("{at}.gateway.address"),
+            format!("{:?} is neither an IP address nor a DNS name", g.address),
+        )?;
         check_port(&format!("{at}.gateway.port"), g.port)?;
         need(is_dns_label(&g.name), format!("{at}.gateway.name"), format!("{:?} is not a valid name", g.name))?;
-        need(is_dns_label(&g.namespace), format!("{at}.gateway.namespace"), format!("{:?} is not a namespace name", g.namespace))?;
+        need(
+            is_dns_label(&g.namespace),
+            format!("{at}.gateway.namespace"),
+            format!("{:?} is not a namespace name", g.namespace),
+        )?;
         if let Some(ip) = &g.load_balancer_ip {
-            need(ip.parse::<IpAddr>().is_ok(), format!("{at}.gateway.loadBalancerIP"), format!("{ip:?} is not an IP address"))?;
+            need(
+                ip.parse::<IpAddr>().is_ok(),
+                format!("{at}.gateway.loadBalancerIP"),
+                format!("{ip:?} is not an IP address"),
+            )?;
         }
     }
 
@@ -121,7 +153,11 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
 
     for (i, link) in spec.links.iter().flatten().enumerate() {
         for (end, name) in [("from", &link.from), ("to", &link.to)] {
-            need(names.contains(name.as_str()), format!("spec.links[{i}].{end}"), format!("unknown cluster {name:?} (known: {})", known(&spec)))?;
+            need(
+                names.contains(name.as_str()),
+                format!("spec.links[{i}].{end}"),
+                format!("unknown cluster {name:?} (known: {})", known(&spec)),
+            )?;
         }
         need(link.from != link.to, format!("spec.links[{i}]"), "links a cluster to itself".into())?;
     }
@@ -130,11 +166,23 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
     for (i, s) in spec.services.iter().enumerate() {
         let at = format!("spec.services[{i}]");
         need(is_dns_label(&s.name), format!("{at}.name"), format!("{:?} is not a valid service name", s.name))?;
-        need(is_dns_label(&s.namespace), format!("{at}.namespace"), format!("{:?} is not a namespace name", s.namespace))?;
-        need(service_keys.insert((&s.namespace, &s.name)), format!("{at}.name"), format!("service {}/{} is listed twice", s.namespace, s.name))?;
+        need(
+            is_dns_label(&s.namespace),
+            format!("{at}.namespace"),
+            format!("{:?} is not a namespace name", s.namespace),
+        )?;
+        need(
+            service_keys.insert((&s.namespace, &s.name)),
+            format!("{at}.name"),
+            format!("service {}/{} is listed twice", s.namespace, s.name),
+        )?;
         need(!s.clusters.is_empty(), format!("{at}.clusters"), "must name the clusters the service runs in".into())?;
         for (j, c) in s.clusters.iter().enumerate() {
-            need(names.contains(c.as_str()), format!("{at}.clusters[{j}]"), format!("unknown cluster {c:?} (known: {})", known(&spec)))?;
+            need(
+                names.contains(c.as_str()),
+                format!("{at}.clusters[{j}]"),
+                format!("unknown cluster {c:?} (known: {})", known(&spec)),
+            )?;
         }
         need(!s.hosts.is_empty(), format!("{at}.hosts"), "must list at least one host".into())?;
         for (j, h) in s.hosts.iter().enumerate() {
@@ -150,17 +198,27 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
             }
             need(is_dns_label(&p.name), format!("{pat}.name"), format!("{:?} is not a valid port name", p.name))?;
             need(port_names.insert(&p.name), format!("{pat}.name"), format!("duplicate port name {:?}", p.name))?;
-            need(PROTOCOLS.contains(&p.protocol.as_str()), format!("{pat}.protocol"), format!("{:?} is not one of {}", p.protocol, PROTOCOLS.join(", ")))?;
+            need(
+                PROTOCOLS.contains(&p.protocol.as_str()),
+                format!("{pat}.protocol"),
+                format!("{:?} is not one of {}", p.protocol, PROTOCOLS.join(", ")),
+            )?;
         }
         for (k, v) in &s.selector {
-            need(is_label_value(v) && !k.is_empty(), format!("{at}.selector[{k:?}]"), format!("{v:?} is not a label value"))?;
+            need(
+                is_label_value(v) && !k.is_empty(),
+                format!("{at}.selector[{k:?}]"),
+                format!("{v:?} is not a label value"),
+            )?;
         }
     }
 
     for (i, ns) in spec.workload_namespaces.iter().enumerate() {
         need(is_dns_label(ns), format!("spec.workloadNamespaces[{i}]"), format!("{ns:?} is not a namespace name"))?;
     }
-    for (component, env) in [("istiod", &spec.env.istiod), ("gateway", &spec.env.gateway), ("ztunnel", &spec.env.ztunnel)] {
+    for (component, env) in
+        [("istiod", &spec.env.istiod), ("gateway", &spec.env.gateway), ("ztunnel", &spec.env.ztunnel)]
+    {
         for name in env.keys() {
             check_env_name(&format!("spec.env.{component}[{name:?}]"), name)?;
         }

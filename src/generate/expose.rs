@@ -73,10 +73,12 @@ pub fn istiod(mesh: &Mesh) -> Vec<Generated> {
             ],
         },
     });
-    let route = |port: u16, target: u16| json!({
-        "match": [{"port": port, "sniHosts": ["*"]}],
-        "route": [{"destination": {"host": istiod_host, "port": {"number": target}}}],
-    });
+    let route = |port: u16, target: u16| {
+        json!({
+            "match": [{"port": port, "sniHosts": ["*"]}],
+            "route": [{"destination": {"host": istiod_host, "port": {"number": target}}}],
+        })
+    };
     let virtual_service = json!({
         "apiVersion": "networking.istio.io/v1",
         "kind": "VirtualService",
@@ -107,7 +109,8 @@ mod tests {
 
     #[test]
     fn only_uncovered_hosts_are_added() {
-        let hosts = passthrough_hosts(["echo.eu.mesh.local", "echo.mesh.global", "*.mesh.global", "b.mesh.global"].into_iter());
+        let hosts =
+            passthrough_hosts(["echo.eu.mesh.local", "echo.mesh.global", "*.mesh.global", "b.mesh.global"].into_iter());
         assert_eq!(hosts, vec!["*.local", "*.mesh.global"]);
     }
 }

@@ -38,11 +38,7 @@ pub fn to_value(resource: &impl Serialize) -> Value {
 
 fn key_of(value: &Value) -> (String, String, String) {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
-    (
-        text(value.get("kind")),
-        text(value.pointer("/metadata/namespace")),
-        text(value.pointer("/metadata/name")),
-    )
+    (text(value.get("kind")), text(value.pointer("/metadata/namespace")), text(value.pointer("/metadata/name")))
 }
 
 fn namespace(mesh: &Mesh) -> Generated {
@@ -111,10 +107,8 @@ pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<Vec<Value>,
         }
     }
 
-    let mut seen: HashSet<(String, String, String)> = objects
-        .iter()
-        .map(|o| (o.kind.to_owned(), o.namespace.unwrap_or("").to_owned(), o.name.to_owned()))
-        .collect();
+    let mut seen: HashSet<(String, String, String)> =
+        objects.iter().map(|o| (o.kind.to_owned(), o.namespace.unwrap_or("").to_owned(), o.name.to_owned())).collect();
     let helm4 = objects.iter().any(|o| o.annotation(HELM4_FILENAME).is_some());
     let krm = input.shape == Shape::ResourceList;
     let mut values = Vec::new();

@@ -54,10 +54,7 @@ fn ports(svc: &Service) -> Vec<Value> {
 /// The import half, for a cluster that may call the service's remote instances.
 pub fn import(mesh: &Mesh, svc: &Service, vip: &str) -> Vec<Generated> {
     let me = &mesh.cluster().name;
-    let remotes: Vec<_> = mesh
-        .callable_peers()
-        .filter(|peer| svc.clusters.iter().any(|c| c == &peer.name))
-        .collect();
+    let remotes: Vec<_> = mesh.callable_peers().filter(|peer| svc.clusters.iter().any(|c| c == &peer.name)).collect();
     if remotes.is_empty() {
         return Vec::new();
     }
@@ -120,24 +117,26 @@ pub fn import(mesh: &Mesh, svc: &Service, vip: &str) -> Vec<Generated> {
 pub fn export(svc: &Service, index: usize, stream_service: Option<&Object>) -> Result<Generated, Error> {
     let field = |rest: &str| format!("spec.services[{index}]{rest}");
     let selector: BTreeMap<String, String> = match stream_service.and_then(|s| s.node.path(&["spec", "selector"])) {
-        Some(sel) if !sel.entries().is_empty() && svc.selector.is_empty() => sel
-            .entries()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-            .collect(),
+        Some(sel) if !sel.entries().is_empty() && svc.selector.is_empty() => {
+            sel.entries().iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned()))).collect()
+        }
         _ => svc.selector.clone(),
     };
     if selector.is_empty() {
         return Err(Error::config(
             field(".selector"),
-            format!("the pods of {}/{} are unknown: its Service is not in the stream, so set selector", svc.namespace, svc.name),
+            format!(
+                "the pods of {}/{} are unknown: its Service is not in the stream, so set selector",
+                svc.namespace, svc.name
+            ),
         ));
     }
     let mut ports = Vec::new();
     for (j, p) in svc.ports.iter().enumerate() {
         let target = match (p.target_port, stream_service) {
             (Some(t), _) => t,
-            (None, Some(service)) => target_port_of(service, p.number).map_err(|m| Error::config(field(&format!(".ports[{j}].targetPort")), m))?,
+            (None, Some(service)) => target_port_of(service, p.number)
+                .map_err(|m| Error::config(field(&format!(".ports[{j}].targetPort")), m))?,
             (None, None) => p.number,
         };
         ports.push(json!({"number": p.number, "protocol": p.protocol, "name": p.name, "targetPort": target}));
@@ -162,7 +161,9 @@ pub fn export(svc: &Service, index: usize, stream_service: Option<&Object>) -> R
 /// The numeric targetPort the stream's Service maps `port` to.
 fn target_port_of(service: &Object, port: u64) -> Result<u64, String> {
     let ports = service.node.path(&["spec", "ports"]).map_or(&[][..], Node::items);
-    let Some(entry) = ports.iter().find(|p| p.get("port").and_then(Node::scalar_text) == Some(port.to_string().as_str())) else {
+    let Some(entry) =
+        ports.iter().find(|p| p.get("port").and_then(Node::scalar_text) == Some(port.to_string().as_str()))
+    else {
         return Err(format!("Service {} has no port {port}", service.name));
     };
     match entry.get("targetPort") {

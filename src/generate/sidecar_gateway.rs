@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, PodSecurityContext, PodSpec, PodTemplateSpec,
-    ResourceRequirements, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec, Sysctl,
+    Capabilities, Container, ContainerPort, EnvVar, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements,
+    SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec, Sysctl,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -149,11 +149,14 @@ fn deployment(mesh: &Mesh, labels_on_object: BTreeMap<String, String>) -> Deploy
         value: Some(mesh.network().to_owned()),
         ..Default::default()
     }];
-    env.extend(mesh.spec.env.gateway.iter().filter(|(k, _)| k.as_str() != "ISTIO_META_REQUESTED_NETWORK_VIEW").map(|(k, v)| EnvVar {
-        name: k.clone(),
-        value: Some(v.clone()),
-        ..Default::default()
-    }));
+    env.extend(
+        mesh.spec
+            .env
+            .gateway
+            .iter()
+            .filter(|(k, _)| k.as_str() != "ISTIO_META_REQUESTED_NETWORK_VIEW")
+            .map(|(k, v)| EnvVar { name: k.clone(), value: Some(v.clone()), ..Default::default() }),
+    );
     let quantity = |s: &str| Quantity(s.to_owned());
     let container = Container {
         name: "istio-proxy".into(),
@@ -195,7 +198,10 @@ fn deployment(mesh: &Mesh, labels_on_object: BTreeMap<String, String>) -> Deploy
                     service_account_name: Some(gw.name.clone()),
                     security_context: Some(PodSecurityContext {
                         // Lets the proxy bind low ports without privileges.
-                        sysctls: Some(vec![Sysctl { name: "net.ipv4.ip_unprivileged_port_start".into(), value: "0".into() }]),
+                        sysctls: Some(vec![Sysctl {
+                            name: "net.ipv4.ip_unprivileged_port_start".into(),
+                            value: "0".into(),
+                        }]),
                         ..Default::default()
                     }),
                     containers: vec![container],

@@ -21,7 +21,7 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) -> Result<(), E
             if mesh.ambient() {
                 if istio::env_value(obj, "discovery", "PILOT_ENABLE_AMBIENT") != Some("true") {
                     return Err(Error::Object {
-                        doc: obj.doc_ref(),
+                        doc: Box::new(obj.doc_ref()),
                         field: "spec.template.spec.containers[name=discovery].env[name=PILOT_ENABLE_AMBIENT]".into(),
                         message: "must be \"true\" for mode: ambient (install istiod with the ambient profile)".into(),
                     });
@@ -47,12 +47,7 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) -> Result<(), E
         if vars.is_empty() || !istio::has_container(obj, container) {
             continue;
         }
-        let env = edits
-            .object(i)
-            .path(template)
-            .path(&["spec", "containers"])
-            .item("name", container)
-            .key("env");
+        let env = edits.object(i).path(template).path(&["spec", "containers"]).item("name", container).key("env");
         for (name, value) in vars {
             set_env(env, name, value);
         }

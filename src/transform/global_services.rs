@@ -16,9 +16,10 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
         if !obj.is("", "Service") {
             continue;
         }
-        let exported = mesh.spec.services.iter().any(|s| {
-            s.name == obj.name && obj.namespace.is_none_or(|ns| ns == s.namespace) && s.clusters.contains(me)
-        });
+        let exported =
+            mesh.spec.services.iter().any(|s| {
+                s.name == obj.name && obj.namespace.is_none_or(|ns| ns == s.namespace) && s.clusters.contains(me)
+            });
         if exported {
             edits.object(i).path(&["metadata", "labels", GLOBAL_LABEL]).set("true", OnConflict::Replace);
         }

@@ -42,9 +42,7 @@ fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
     config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
     if imports_any(mesh) {
         // Apps resolve imported hosts through the sidecar's DNS proxy (to the VIPs).
-        config
-            .path(&["defaultConfig", "proxyMetadata", "ISTIO_META_DNS_CAPTURE"])
-            .set("true", OnConflict::Replace);
+        config.path(&["defaultConfig", "proxyMetadata", "ISTIO_META_DNS_CAPTURE"]).set("true", OnConflict::Replace);
     }
 }
 

@@ -31,8 +31,17 @@ impl Edits {
 pub fn reads_kind(kind: &str) -> bool {
     matches!(
         kind,
-        "Namespace" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
-            | "Service" | "ConfigMap" | "MeshNetwork"
+        "Namespace"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "Pod"
+            | "Service"
+            | "ConfigMap"
+            | "MeshNetwork"
     )
 }
 

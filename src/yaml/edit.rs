@@ -316,11 +316,11 @@ pub fn write_patched(text: &str, patches: &mut [Patch], out: &mut dyn std::io::W
         if p.start < at {
             continue; // defensive: an overlapping patch would corrupt the text
         }
-        out.write_all(text[at..p.start].as_bytes())?;
+        out.write_all(&text.as_bytes()[at..p.start])?;
         out.write_all(p.text.as_bytes())?;
         at = p.end;
     }
-    out.write_all(text[at..].as_bytes())
+    out.write_all(&text.as_bytes()[at..])
 }
 
 /// Where a node sits, which decides how a replacement is written.
@@ -386,9 +386,7 @@ impl<'t> Editor<'t> {
     /// token's position).
     pub fn value_end(&self, node: &Node) -> usize {
         match &node.content {
-            Content::Map { entries, flow: false } => {
-                entries.last().map_or(node.end, |(_, v)| self.value_end(v))
-            }
+            Content::Map { entries, flow: false } => entries.last().map_or(node.end, |(_, v)| self.value_end(v)),
             Content::Seq { items, flow: false } => items.last().map_or(node.end, |v| self.value_end(v)),
             Content::Scalar { style: Style::Literal | Style::Folded, .. } => {
                 let mut end = node.end.min(self.text.len());
@@ -716,7 +714,11 @@ mod tests {
         let out = edit(text, &c);
         // c is a list of numbers: the keyed lookup appends a new item.
         let out = out.expect("edits");
-        assert_eq!(reread(&out), json!({"a": {"x": "1"}, "b": {"y": {"z": true}}, "c": [1, {"name": "n", "v": 2}]}), "{out}");
+        assert_eq!(
+            reread(&out),
+            json!({"a": {"x": "1"}, "b": {"y": {"z": true}}, "c": [1, {"name": "n", "v": 2}]}),
+            "{out}"
+        );
     }
 
     #[test]

@@ -23,8 +23,7 @@ pub fn flow(value: &Value) -> String {
             format!("[{}]", inner.join(", "))
         }
         Value::Object(map) => {
-            let inner: Vec<String> =
-                map.iter().map(|(k, v)| format!("{}: {}", double_quoted(k), flow(v))).collect();
+            let inner: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", double_quoted(k), flow(v))).collect();
             format!("{{{}}}", inner.join(", "))
         }
         other => write_scalar(other),

@@ -60,19 +60,14 @@ pub struct SyntaxError {
 impl Node {
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.content {
-            Content::Map { entries, .. } => entries
-                .iter()
-                .find(|(k, _)| k.scalar_text() == Some(key))
-                .map(|(_, v)| v),
+            Content::Map { entries, .. } => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)).map(|(_, v)| v),
             _ => None,
         }
     }
 
     pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
         match &self.content {
-            Content::Map { entries, .. } => {
-                entries.iter().find(|(k, _)| k.scalar_text() == Some(key))
-            }
+            Content::Map { entries, .. } => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)),
             _ => None,
         }
     }
@@ -124,10 +119,7 @@ impl Node {
     }
 
     pub fn is_flow(&self) -> bool {
-        matches!(
-            self.content,
-            Content::Map { flow: true, .. } | Content::Seq { flow: true, .. }
-        )
+        matches!(self.content, Content::Map { flow: true, .. } | Content::Seq { flow: true, .. })
     }
 
     /// An absent value (`key:` with nothing after it, `~`, `null`).
@@ -152,13 +144,8 @@ impl Node {
                 }
                 Value::Object(map)
             }
-            Content::Seq { items, .. } => {
-                Value::Array(items.iter().map(|i| i.to_json(anchors)).collect())
-            }
-            Content::Alias(id) => anchors
-                .get(*id)
-                .map(|n| n.to_json(anchors))
-                .unwrap_or(Value::Null),
+            Content::Seq { items, .. } => Value::Array(items.iter().map(|i| i.to_json(anchors)).collect()),
+            Content::Alias(id) => anchors.get(*id).map(|n| n.to_json(anchors)).unwrap_or(Value::Null),
         }
     }
 }
@@ -167,9 +154,7 @@ fn scalar_to_json(text: &str, style: Style, tag: Option<&str>) -> Value {
     match (style, tag) {
         (Style::Plain, None) => resolve_plain(text),
         (_, Some(t)) if t.ends_with(":str") => Value::String(text.to_owned()),
-        (_, Some(t)) if t.ends_with(":int") || t.ends_with(":float") || t.ends_with(":bool") => {
-            resolve_plain(text)
-        }
+        (_, Some(t)) if t.ends_with(":int") || t.ends_with(":float") || t.ends_with(":bool") => resolve_plain(text),
         (_, Some(t)) if t.ends_with(":null") => Value::Null,
         _ => Value::String(text.to_owned()),
     }
@@ -239,11 +224,27 @@ impl<'a> Offsets<'a> {
 }
 
 enum Frame {
-    Map { start: usize, anchor: usize, flow: bool, entries: Vec<(Node, Node)>, key: Option<Node> },
-    Seq { start: usize, anchor: usize, flow: bool, items: Vec<Node> },
+    Map {
+        start: usize,
+        anchor: usize,
+        flow: bool,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+    Seq {
+        start: usize,
+        anchor: usize,
+        flow: bool,
+        items: Vec<Node>,
+    },
     /// A collection inside a skipped subtree: parsed and checked, never stored. Mappings
     /// remember their keys only, for the duplicate-key check.
-    Skipped { start: usize, anchor: usize, keys: Option<Vec<(String, usize)>>, expecting_key: bool },
+    Skipped {
+        start: usize,
+        anchor: usize,
+        keys: Option<Vec<(String, usize)>>,
+        expecting_key: bool,
+    },
 }
 
 /// Which top-level subtrees a document keeps. Every event is still parsed and checked;
@@ -263,7 +264,11 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
 
 /// Parse, storing of a document whose `kind` fails `pruning` (when `kind` comes before
 /// the other top-level keys, as renderers write it) only apiVersion, kind and metadata.
-pub fn parse_documents_pruned(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
+pub fn parse_documents_pruned(
+    text: &str,
+    base: usize,
+    pruning: Option<Pruning>,
+) -> Result<Vec<ParsedDoc>, SyntaxError> {
     let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -280,10 +285,7 @@ pub fn parse_documents_pruned(text: &str, base: usize, pruning: Option<Pruning>)
             None => break,
             Some(Ok(pair)) => pair,
             Some(Err(e)) => {
-                return Err(SyntaxError {
-                    offset: offsets.byte(e.marker().index()),
-                    message: e.info().to_owned(),
-                })
+                return Err(SyntaxError { offset: offsets.byte(e.marker().index()), message: e.info().to_owned() })
             }
         };
         let (start, end) = span_bytes(&offsets, &span);
@@ -308,9 +310,7 @@ pub fn parse_documents_pruned(text: &str, base: usize, pruning: Option<Pruning>)
                 if expanded > MAX_EXPANDED_NODES {
                     return Err(SyntaxError {
                         offset: start,
-                        message: format!(
-                            "aliases expand the document beyond {MAX_EXPANDED_NODES} nodes (alias bomb?)"
-                        ),
+                        message: format!("aliases expand the document beyond {MAX_EXPANDED_NODES} nodes (alias bomb?)"),
                     });
                 }
                 Some(Node { start, end, anchor: 0, content: Content::Alias(id) })
@@ -364,19 +364,20 @@ pub fn parse_documents_pruned(text: &str, base: usize, pruning: Option<Pruning>)
                 None
             }
             Event::MappingEnd | Event::SequenceEnd => {
-                let frame = stack.pop().ok_or_else(|| SyntaxError {
-                    offset: start,
-                    message: "unbalanced collection end".to_owned(),
-                })?;
+                let frame = stack
+                    .pop()
+                    .ok_or_else(|| SyntaxError { offset: start, message: "unbalanced collection end".to_owned() })?;
                 let node = match frame {
                     Frame::Map { start: node_start, anchor, flow, entries, .. } => {
                         check_duplicate_keys(&entries)?;
-                        let mut node = Node { start: node_start, end: start, anchor, content: Content::Map { entries, flow } };
+                        let mut node =
+                            Node { start: node_start, end: start, anchor, content: Content::Map { entries, flow } };
                         node.end = if flow { end } else { block_end(&node) };
                         node
                     }
                     Frame::Seq { start: node_start, anchor, flow, items } => {
-                        let mut node = Node { start: node_start, end: start, anchor, content: Content::Seq { items, flow } };
+                        let mut node =
+                            Node { start: node_start, end: start, anchor, content: Content::Seq { items, flow } };
                         node.end = if flow { end } else { block_end(&node) };
                         node
                     }
@@ -454,9 +455,8 @@ fn check_duplicate_keys(entries: &[(Node, Node)]) -> Result<(), SyntaxError> {
     if entries.len() <= 16 {
         for (i, (k, _)) in entries.iter().enumerate() {
             let Some(name) = key_of(k) else { continue };
-            if let Some((dup, _)) = entries[i + 1..]
-                .iter()
-                .find(|(other, _)| other.scalar_text() == Some(name.as_str()))
+            if let Some((dup, _)) =
+                entries[i + 1..].iter().find(|(other, _)| other.scalar_text() == Some(name.as_str()))
             {
                 return Err(duplicate(dup, &name));
             }

@@ -28,12 +28,8 @@ pub fn resolve_plain(text: &str) -> Value {
 
 fn resolve_bool(text: &str) -> Option<bool> {
     match text {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            Some(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            Some(false)
-        }
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => Some(false),
         _ => None,
     }
 }
@@ -47,9 +43,7 @@ fn split_sign(text: &str) -> (bool, &str) {
 }
 
 fn digits_in(s: &str, radix: u32) -> bool {
-    !s.is_empty()
-        && s.bytes().any(|b| b != b'_')
-        && s.chars().all(|c| c == '_' || c.is_digit(radix))
+    !s.is_empty() && s.bytes().any(|b| b != b'_') && s.chars().all(|c| c == '_' || c.is_digit(radix))
 }
 
 fn parse_radix(s: &str, radix: u32, negative: bool) -> Option<Number> {
@@ -110,9 +104,7 @@ fn resolve_base60(body: &str, negative: bool) -> Option<Number> {
         }
         total = total.checked_mul(60)?.checked_add(digit)?;
     }
-    i64::try_from(if negative { -total } else { total })
-        .ok()
-        .map(Number::from)
+    i64::try_from(if negative { -total } else { total }).ok().map(Number::from)
 }
 
 fn resolve_float(text: &str) -> Option<Value> {
@@ -178,20 +170,14 @@ pub fn plain_is_safe(text: &str) -> bool {
     if !(first.is_ascii_alphabetic() || first == '/') {
         return false;
     }
-    if !text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-    {
+    if !text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) {
         return false;
     }
     if text.ends_with(['.', '-']) {
         return false;
     }
     let lower = text.to_ascii_lowercase();
-    !matches!(
-        lower.as_str(),
-        "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null"
-    )
+    !matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null")
 }
 
 /// A YAML double-quoted scalar for `text` (also a valid JSON string).
@@ -259,8 +245,29 @@ mod tests {
     #[test]
     fn risky_strings_are_quoted() {
         for s in [
-            "on", "yes", "y", "N", "0777", "1_000", "2001-12-14", "12:30", "<<", "", "1e3", "null",
-            "~", "-", "a: b", " lead", "#x", "*x", "&x", "!x", "1.0", ".5", "True",
+            "on",
+            "yes",
+            "y",
+            "N",
+            "0777",
+            "1_000",
+            "2001-12-14",
+            "12:30",
+            "<<",
+            "",
+            "1e3",
+            "null",
+            "~",
+            "-",
+            "a: b",
+            " lead",
+            "#x",
+            "*x",
+            "&x",
+            "!x",
+            "1.0",
+            ".5",
+            "True",
         ] {
             assert!(!plain_is_safe(s), "{s:?} must be quoted");
             assert!(write_scalar(&json!(s)).starts_with('"'), "{s:?}");
