@@ -77,9 +77,7 @@ fn crd_docs(docs: &[Value]) -> Vec<&Value> {
             continue;
         }
         let is_crd = d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
-            && d.get("apiVersion")
-                .and_then(Value::as_str)
-                .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"));
+            && d.get("apiVersion").and_then(Value::as_str).is_some_and(|a| a.starts_with("apiextensions.k8s.io/"));
         if is_crd {
             out.push(d);
         }
@@ -94,10 +92,7 @@ pub fn crd_versions(docs: &[Value]) -> Vec<CrdVersion> {
     for crd in crd_docs(docs) {
         let spec = &crd["spec"];
         let group = spec["group"].as_str().unwrap_or_default().to_string();
-        let kind = spec["names"]["kind"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let kind = spec["names"]["kind"].as_str().unwrap_or_default().to_string();
         if let Some(versions) = spec["versions"].as_array() {
             for v in versions {
                 out.push(CrdVersion {
@@ -136,26 +131,16 @@ pub fn crd_schemas(docs: &[Value]) -> HashMap<SchemaKey, Value> {
     for crd in crd_docs(docs) {
         let spec = &crd["spec"];
         let group = spec["group"].as_str().unwrap_or_default().to_string();
-        let kind = spec["names"]["kind"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let kind = spec["names"]["kind"].as_str().unwrap_or_default().to_string();
         // v1beta1 CRDs may carry one schema for all versions.
-        let shared = spec
-            .get("validation")
-            .and_then(|v| v.get("openAPIV3Schema"))
-            .cloned();
+        let shared = spec.get("validation").and_then(|v| v.get("openAPIV3Schema")).cloned();
         if let Some(versions) = spec["versions"].as_array() {
             for v in versions {
                 if v["served"].as_bool() == Some(false) {
                     continue;
                 }
                 let name = v["name"].as_str().unwrap_or_default().to_string();
-                let schema = v
-                    .get("schema")
-                    .and_then(|s| s.get("openAPIV3Schema"))
-                    .cloned()
-                    .or_else(|| shared.clone());
+                let schema = v.get("schema").and_then(|s| s.get("openAPIV3Schema")).cloned().or_else(|| shared.clone());
                 if let Some(schema) = schema {
                     out.insert((group.clone(), name, kind.clone()), schema);
                 }
@@ -173,83 +158,48 @@ pub fn crd_schemas(docs: &[Value]) -> HashMap<SchemaKey, Value> {
 /// field (`spec.servers[0].tls.mode: ...`). It is also `Err` when no schema is known for
 /// the object's apiVersion/kind.
 #[allow(dead_code)]
-pub fn validate_object(
-    schemas: &HashMap<SchemaKey, Value>,
-    obj: &Value,
-) -> Result<(), Vec<String>> {
+pub fn validate_object(schemas: &HashMap<SchemaKey, Value>, obj: &Value) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let map = match obj.as_object() {
         Some(m) => m,
-        None => {
-            return Err(vec![format!(
-                "<root>: must be an object, got {}",
-                json_type(obj)
-            )])
-        }
+        None => return Err(vec![format!("<root>: must be an object, got {}", json_type(obj))]),
     };
     let api_version = match map.get("apiVersion") {
         Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-        Some(other) => {
-            return Err(vec![format!(
-                "apiVersion: must be a non-empty string, got {}",
-                short(other)
-            )])
-        }
+        Some(other) => return Err(vec![format!("apiVersion: must be a non-empty string, got {}", short(other))]),
         None => return Err(vec!["apiVersion: required field is missing".to_string()]),
     };
     let kind = match map.get("kind") {
         Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-        Some(other) => {
-            return Err(vec![format!(
-                "kind: must be a non-empty string, got {}",
-                short(other)
-            )])
-        }
+        Some(other) => return Err(vec![format!("kind: must be a non-empty string, got {}", short(other))]),
         None => return Err(vec!["kind: required field is missing".to_string()]),
     };
     let (group, version) = match api_version.split_once('/') {
         Some((g, v)) => (g, v),
         None => ("", api_version),
     };
-    if version.is_empty()
-        || version.contains('/')
-        || (group.is_empty() && api_version.contains('/'))
-    {
-        return Err(vec![format!(
-            "apiVersion: {api_version:?} is not GROUP/VERSION"
-        )]);
+    if version.is_empty() || version.contains('/') || (group.is_empty() && api_version.contains('/')) {
+        return Err(vec![format!("apiVersion: {api_version:?} is not GROUP/VERSION")]);
     }
     let key = (group.to_string(), version.to_string(), kind.to_string());
     let schema = match schemas.get(&key) {
         Some(s) => s,
         None => {
-            let mut known: Vec<&str> = schemas
-                .keys()
-                .filter(|(g, _, k)| g == group && k == kind)
-                .map(|(_, v, _)| v.as_str())
-                .collect();
+            let mut known: Vec<&str> =
+                schemas.keys().filter(|(g, _, k)| g == group && k == kind).map(|(_, v, _)| v.as_str()).collect();
             known.sort_unstable();
             let hint = if known.is_empty() {
                 String::new()
             } else {
                 format!(" (served versions of {kind}.{group}: {})", known.join(", "))
             };
-            return Err(vec![format!(
-                "<root>: no CRD schema known for apiVersion {api_version} kind {kind}{hint}"
-            )]);
+            return Err(vec![format!("<root>: no CRD schema known for apiVersion {api_version} kind {kind}{hint}")]);
         }
     };
 
     let mut defaulted = obj.clone();
     apply_defaults(schema, &mut defaulted);
-    check(
-        schema,
-        &defaulted,
-        "",
-        Mode::Structural,
-        true,
-        &mut problems,
-    );
+    check(schema, &defaulted, "", Mode::Structural, true, &mut problems);
 
     // metadata is ObjectMeta whatever the CRD says.
     validate_object_meta(defaulted.get("metadata"), &mut problems);
@@ -361,10 +311,7 @@ pub fn unsupported_patterns(schema: &Value) -> Vec<String> {
 }
 
 fn collect_cel(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
-    if let Some(rules) = schema
-        .get("x-kubernetes-validations")
-        .and_then(Value::as_array)
-    {
+    if let Some(rules) = schema.get("x-kubernetes-validations").and_then(Value::as_array) {
         for r in rules {
             let rule = r.get("rule").and_then(Value::as_str).unwrap_or("?");
             let msg = r.get("message").and_then(Value::as_str).unwrap_or("");
@@ -410,10 +357,7 @@ fn check(schema: &Value, value: &Value, path: &str, mode: Mode, root: bool, out:
     let s = match schema {
         Value::Object(s) => s,
         Value::Bool(false) => {
-            out.push(format!(
-                "{}: not allowed by the schema (false)",
-                display(path)
-            ));
+            out.push(format!("{}: not allowed by the schema (false)", display(path)));
             return;
         }
         _ => return,
@@ -435,29 +379,18 @@ fn check(schema: &Value, value: &Value, path: &str, mode: Mode, root: bool, out:
         if int_or_string || ty.is_some() {
             out.push(format!(
                 "{p}: must be of type {}, got null",
-                if int_or_string {
-                    "integer or string"
-                } else {
-                    ty.unwrap_or("?")
-                }
+                if int_or_string { "integer or string" } else { ty.unwrap_or("?") }
             ));
             return;
         }
     } else if int_or_string {
         if !(value.is_string() || as_integer(value).is_some()) {
-            out.push(format!(
-                "{p}: must be an integer or a string, got {}",
-                json_type(value)
-            ));
+            out.push(format!("{p}: must be an integer or a string, got {}", json_type(value)));
             return;
         }
     } else if let Some(t) = ty {
         if !type_matches(t, value) {
-            out.push(format!(
-                "{p}: must be of type {t}, got {} {}",
-                json_type(value),
-                short(value)
-            ));
+            out.push(format!("{p}: must be of type {t}, got {} {}", json_type(value), short(value)));
             return;
         }
     }
@@ -465,11 +398,7 @@ fn check(schema: &Value, value: &Value, path: &str, mode: Mode, root: bool, out:
     if let Some(options) = s.get("enum").and_then(Value::as_array) {
         if !options.iter().any(|o| json_eq(o, value)) {
             let list: Vec<String> = options.iter().map(short).collect();
-            out.push(format!(
-                "{p}: {} is not one of the allowed values [{}]",
-                short(value),
-                list.join(", ")
-            ));
+            out.push(format!("{p}: {} is not one of the allowed values [{}]", short(value), list.join(", ")));
         }
     }
 
@@ -517,8 +446,7 @@ fn string_format_ok(format: &str, text: &str) -> Option<bool> {
     use std::net::{IpAddr, Ipv4Addr};
     Some(match format {
         // Go's strfmt: net.ParseIP plus a '.' (ipv4) or ':' (ipv6) in the text.
-        "ipv4" => text.parse::<Ipv4Addr>().is_ok()
-            || (text.parse::<IpAddr>().is_ok() && text.contains('.')),
+        "ipv4" => text.parse::<Ipv4Addr>().is_ok() || (text.parse::<IpAddr>().is_ok() && text.contains('.')),
         "ipv6" => text.parse::<IpAddr>().is_ok() && text.contains(':'),
         "cidr" => match text.split_once('/') {
             Some((ip, bits)) => match (ip.parse::<IpAddr>(), bits.parse::<u8>()) {
@@ -551,18 +479,10 @@ fn is_base64(text: &str) -> bool {
     if pad > 2 {
         return false;
     }
-    b[..b.len() - pad]
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+    b[..b.len() - pad].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
 }
 
-fn check_number(
-    s: &Map<String, Value>,
-    ty: Option<&str>,
-    value: &Value,
-    p: &str,
-    out: &mut Vec<String>,
-) {
+fn check_number(s: &Map<String, Value>, ty: Option<&str>, value: &Value, p: &str, out: &mut Vec<String>) {
     let int = as_integer(value);
     let f = value.as_f64().unwrap_or(0.0);
     let format = s.get("format").and_then(Value::as_str).unwrap_or("");
@@ -580,10 +500,7 @@ fn check_number(
             out.push(format!("{p}: {i} does not fit format {f}"));
         }
     }
-    if ty == Some("number")
-        && (format == "float" || format == "float32")
-        && f.abs() > f32::MAX as f64
-    {
+    if ty == Some("number") && (format == "float" || format == "float32") && f.abs() > f32::MAX as f64 {
         out.push(format!("{p}: {f} does not fit format {format}"));
     }
     let cmp = |bound: &Value| -> Option<std::cmp::Ordering> {
@@ -596,32 +513,16 @@ fn check_number(
     if let Some(min) = s.get("minimum") {
         let exclusive = flag(s, "exclusiveMinimum");
         match cmp(min) {
-            Some(Less) => out.push(format!(
-                "{p}: {} is less than minimum {}",
-                short(value),
-                short(min)
-            )),
-            Some(Equal) if exclusive => out.push(format!(
-                "{p}: {} must be greater than {}",
-                short(value),
-                short(min)
-            )),
+            Some(Less) => out.push(format!("{p}: {} is less than minimum {}", short(value), short(min))),
+            Some(Equal) if exclusive => out.push(format!("{p}: {} must be greater than {}", short(value), short(min))),
             _ => {}
         }
     }
     if let Some(max) = s.get("maximum") {
         let exclusive = flag(s, "exclusiveMaximum");
         match cmp(max) {
-            Some(Greater) => out.push(format!(
-                "{p}: {} is greater than maximum {}",
-                short(value),
-                short(max)
-            )),
-            Some(Equal) if exclusive => out.push(format!(
-                "{p}: {} must be less than {}",
-                short(value),
-                short(max)
-            )),
+            Some(Greater) => out.push(format!("{p}: {} is greater than maximum {}", short(value), short(max))),
+            Some(Equal) if exclusive => out.push(format!("{p}: {} must be less than {}", short(value), short(max))),
             _ => {}
         }
     }
@@ -637,22 +538,12 @@ fn check_number(
             },
         };
         if !ok {
-            out.push(format!(
-                "{p}: {} is not a multiple of {}",
-                short(value),
-                short(m)
-            ));
+            out.push(format!("{p}: {} is not a multiple of {}", short(value), short(m)));
         }
     }
 }
 
-fn check_array(
-    s: &Map<String, Value>,
-    items: &[Value],
-    path: &str,
-    mode: Mode,
-    out: &mut Vec<String>,
-) {
+fn check_array(s: &Map<String, Value>, items: &[Value], path: &str, mode: Mode, out: &mut Vec<String>) {
     let p = display(path);
     let n = items.len() as u64;
     if let Some(min) = s.get("minItems").and_then(Value::as_u64) {
@@ -669,9 +560,7 @@ fn check_array(
     if flag(s, "uniqueItems") || list_type == Some("set") {
         for i in 0..items.len() {
             if let Some(j) = (0..i).find(|&j| json_eq(&items[j], &items[i])) {
-                out.push(format!(
-                    "{p}[{i}]: duplicate of {p}[{j}] in a list that must hold unique values"
-                ));
+                out.push(format!("{p}[{i}]: duplicate of {p}[{j}] in a list that must hold unique values"));
             }
         }
     }
@@ -681,24 +570,17 @@ fn check_array(
             .and_then(Value::as_array)
             .map(|k| k.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let key_of =
-            |v: &Value| -> Option<Vec<Value>> { keys.iter().map(|k| v.get(*k).cloned()).collect() };
+        let key_of = |v: &Value| -> Option<Vec<Value>> { keys.iter().map(|k| v.get(*k).cloned()).collect() };
         if !keys.is_empty() {
             for i in 0..items.len() {
                 let ki = match key_of(&items[i]) {
                     Some(k) => k,
                     None => continue, // a missing key is reported by `required`
                 };
-                let dup = (0..i).find(|&j| {
-                    key_of(&items[j])
-                        .is_some_and(|kj| kj.iter().zip(&ki).all(|(a, b)| json_eq(a, b)))
-                });
+                let dup = (0..i)
+                    .find(|&j| key_of(&items[j]).is_some_and(|kj| kj.iter().zip(&ki).all(|(a, b)| json_eq(a, b))));
                 if let Some(j) = dup {
-                    let shown: Vec<String> = keys
-                        .iter()
-                        .zip(&ki)
-                        .map(|(k, v)| format!("{k}={}", short(v)))
-                        .collect();
+                    let shown: Vec<String> = keys.iter().zip(&ki).map(|(k, v)| format!("{k}={}", short(v))).collect();
                     out.push(format!(
                         "{p}[{i}]: duplicate map-list key ({}) already used by {p}[{j}]",
                         shown.join(", ")
@@ -728,16 +610,12 @@ fn check_object(
     let n = map.len() as u64;
     if let Some(min) = s.get("minProperties").and_then(Value::as_u64) {
         if n < min {
-            out.push(format!(
-                "{p}: has {n} properties, fewer than minProperties {min}"
-            ));
+            out.push(format!("{p}: has {n} properties, fewer than minProperties {min}"));
         }
     }
     if let Some(max) = s.get("maxProperties").and_then(Value::as_u64) {
         if n > max {
-            out.push(format!(
-                "{p}: has {n} properties, more than maxProperties {max}"
-            ));
+            out.push(format!("{p}: has {n} properties, more than maxProperties {max}"));
         }
     }
     if let Some(required) = s.get("required").and_then(Value::as_array) {
@@ -755,11 +633,7 @@ fn check_object(
         if let Some(ps) = props.and_then(|pr| pr.get(k)) {
             // The CRD's own schema for metadata is only `type: object` (plus optional
             // name/generateName rules); the rest of ObjectMeta is checked separately.
-            let child_mode = if implicit && k == "metadata" {
-                Mode::Branch
-            } else {
-                mode
-            };
+            let child_mode = if implicit && k == "metadata" { Mode::Branch } else { mode };
             check(ps, v, &join(path, k), child_mode, false, out);
             continue;
         }
@@ -769,10 +643,9 @@ fn check_object(
         match additional {
             Some(a @ Value::Object(_)) => check(a, v, &key_path(path, k), mode, false, out),
             Some(Value::Bool(true)) => {}
-            Some(Value::Bool(false)) => out.push(format!(
-                "{}: unknown field (additionalProperties is false)",
-                join(path, k)
-            )),
+            Some(Value::Bool(false)) => {
+                out.push(format!("{}: unknown field (additionalProperties is false)", join(path, k)))
+            }
             _ => {
                 if mode == Mode::Structural && !preserve {
                     out.push(format!(
@@ -800,32 +673,21 @@ fn check_combinators(s: &Map<String, Value>, value: &Value, path: &str, out: &mu
     if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
         let results: Vec<Vec<String>> = any.iter().map(branch_problems).collect();
         if !results.iter().any(Vec::is_empty) {
-            let why: Vec<String> = any
-                .iter()
-                .zip(&results)
-                .map(|(b, r)| format!("{} ({})", describe(b), r.join("; ")))
-                .collect();
+            let why: Vec<String> =
+                any.iter().zip(&results).map(|(b, r)| format!("{} ({})", describe(b), r.join("; "))).collect();
             out.push(format!("{p}: matches none of anyOf: {}", why.join(" | ")));
         }
     }
     if let Some(one) = s.get("oneOf").and_then(Value::as_array) {
-        let matched: Vec<usize> = one
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| branch_problems(b).is_empty())
-            .map(|(i, _)| i)
-            .collect();
+        let matched: Vec<usize> =
+            one.iter().enumerate().filter(|(_, b)| branch_problems(b).is_empty()).map(|(i, _)| i).collect();
         if matched.len() != 1 {
             let shown: Vec<String> = if matched.is_empty() {
                 one.iter().map(describe).collect()
             } else {
                 matched.iter().map(|&i| describe(&one[i])).collect()
             };
-            out.push(format!(
-                "{p}: must match exactly one of oneOf, matched {}: {}",
-                matched.len(),
-                shown.join(" | ")
-            ));
+            out.push(format!("{p}: must match exactly one of oneOf, matched {}: {}", matched.len(), shown.join(" | ")));
         }
     }
     if let Some(not) = s.get("not") {
@@ -842,26 +704,17 @@ fn describe(schema: &Value) -> String {
         Some(s) => s,
         None => return short(schema),
     };
-    let keys: Vec<&str> = s
-        .keys()
-        .map(String::as_str)
-        .filter(|k| *k != "description")
-        .collect();
+    let keys: Vec<&str> = s.keys().map(String::as_str).filter(|k| *k != "description").collect();
     if keys == ["required"] {
-        let r: Vec<&str> = s["required"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let r: Vec<&str> =
+            s["required"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         return format!("requires [{}]", r.join(", "));
     }
     if keys == ["not"] {
         return format!("not({})", describe(&s["not"]));
     }
     if keys == ["anyOf"] {
-        let parts: Vec<String> = s["anyOf"]
-            .as_array()
-            .map(|a| a.iter().map(describe).collect())
-            .unwrap_or_default();
+        let parts: Vec<String> = s["anyOf"].as_array().map(|a| a.iter().map(describe).collect()).unwrap_or_default();
         return format!("anyOf({})", parts.join(", "));
     }
     let mut text = schema.to_string();
@@ -885,10 +738,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
     let meta = match meta {
         Some(Value::Object(m)) => m,
         Some(other) => {
-            out.push(format!(
-                "metadata: must be an object, got {}",
-                json_type(other)
-            ));
+            out.push(format!("metadata: must be an object, got {}", json_type(other)));
             return;
         }
         None => {
@@ -900,10 +750,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
-                out.push(format!(
-                    "metadata.{k}: must be a string, got {}",
-                    json_type(other)
-                ));
+                out.push(format!("metadata.{k}: must be a string, got {}", json_type(other)));
                 None
             }
         }
@@ -926,9 +773,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                 if let Some(prefix) = string_field(k, v, out) {
                     let trimmed = prefix.trim_end_matches('-');
                     if !trimmed.is_empty() && !is_dns1123_subdomain(trimmed) {
-                        out.push(format!(
-                            "metadata.generateName: {prefix:?} is not a valid name prefix"
-                        ));
+                        out.push(format!("metadata.generateName: {prefix:?} is not a valid name prefix"));
                     }
                 }
             }
@@ -959,10 +804,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                         }
                     }
                 }
-                other => out.push(format!(
-                    "metadata.labels: must be a map of strings, got {}",
-                    json_type(other)
-                )),
+                other => out.push(format!("metadata.labels: must be a map of strings, got {}", json_type(other))),
             },
             "annotations" => match v {
                 Value::Object(annotations) => {
@@ -970,9 +812,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                     for (ak, av) in annotations {
                         total += ak.len();
                         if !is_qualified_name(&ak.to_ascii_lowercase()) {
-                            out.push(format!(
-                                "metadata.annotations[{ak}]: invalid annotation key"
-                            ));
+                            out.push(format!("metadata.annotations[{ak}]: invalid annotation key"));
                         }
                         match av {
                             Value::String(s) => total += s.len(),
@@ -983,32 +823,21 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                         }
                     }
                     if total > 256 * 1024 {
-                        out.push(format!(
-                            "metadata.annotations: total size {total} exceeds 262144 bytes"
-                        ));
+                        out.push(format!("metadata.annotations: total size {total} exceeds 262144 bytes"));
                     }
                 }
-                other => out.push(format!(
-                    "metadata.annotations: must be a map of strings, got {}",
-                    json_type(other)
-                )),
+                other => out.push(format!("metadata.annotations: must be a map of strings, got {}", json_type(other))),
             },
             "finalizers" => match v {
                 Value::Array(items) => {
                     for (i, f) in items.iter().enumerate() {
                         match f.as_str() {
                             Some(s) if is_qualified_name(s) => {}
-                            _ => out.push(format!(
-                                "metadata.finalizers[{i}]: {} is not a qualified name",
-                                short(f)
-                            )),
+                            _ => out.push(format!("metadata.finalizers[{i}]: {} is not a qualified name", short(f))),
                         }
                     }
                 }
-                other => out.push(format!(
-                    "metadata.finalizers: must be an array, got {}",
-                    json_type(other)
-                )),
+                other => out.push(format!("metadata.finalizers: must be an array, got {}", json_type(other))),
             },
             "ownerReferences" => match v {
                 Value::Array(refs) => {
@@ -1019,9 +848,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                                 for req in ["apiVersion", "kind", "name", "uid"] {
                                     match r.get(req) {
                                         Some(Value::String(s)) if !s.is_empty() => {}
-                                        _ => out.push(format!(
-                                            "{rp}.{req}: required string is missing"
-                                        )),
+                                        _ => out.push(format!("{rp}.{req}: required string is missing")),
                                     }
                                 }
                                 for (rk, rv) in r {
@@ -1032,9 +859,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                                                 out.push(format!("{rp}.{rk}: must be a boolean"));
                                             }
                                         }
-                                        _ => {
-                                            out.push(format!("{rp}.{rk}: unknown field (dropped)"))
-                                        }
+                                        _ => out.push(format!("{rp}.{rk}: unknown field (dropped)")),
                                     }
                                 }
                             }
@@ -1042,10 +867,7 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
                         }
                     }
                 }
-                other => out.push(format!(
-                    "metadata.ownerReferences: must be an array, got {}",
-                    json_type(other)
-                )),
+                other => out.push(format!("metadata.ownerReferences: must be an array, got {}", json_type(other))),
             },
             "uid" | "resourceVersion" | "selfLink" => {
                 string_field(k, v, out);
@@ -1058,23 +880,15 @@ fn validate_object_meta(meta: Option<&Value>, out: &mut Vec<String>) {
             }
             "generation" | "deletionGracePeriodSeconds" => {
                 if as_integer(v).is_none() {
-                    out.push(format!(
-                        "metadata.{k}: must be an integer, got {}",
-                        json_type(v)
-                    ));
+                    out.push(format!("metadata.{k}: must be an integer, got {}", json_type(v)));
                 }
             }
             "managedFields" => {
                 if !v.is_array() {
-                    out.push(format!(
-                        "metadata.managedFields: must be an array, got {}",
-                        json_type(v)
-                    ));
+                    out.push(format!("metadata.managedFields: must be an array, got {}", json_type(v)));
                 }
             }
-            _ => out.push(format!(
-                "metadata.{k}: unknown ObjectMeta field (the API server would drop it)"
-            )),
+            _ => out.push(format!("metadata.{k}: unknown ObjectMeta field (the API server would drop it)")),
         }
     }
 }
@@ -1083,8 +897,7 @@ fn is_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -1096,8 +909,7 @@ fn is_dns1123_subdomain(s: &str) -> bool {
         && s.split('.').all(|part| {
             let b = part.as_bytes();
             !b.is_empty()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
                 && b[0] != b'-'
                 && b[b.len() - 1] != b'-'
         })
@@ -1110,8 +922,7 @@ fn is_qualified_name_part(s: &str) -> bool {
         && b.len() <= 63
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// Label and annotation keys: an optional DNS-1123 subdomain prefix and '/', then a name.
@@ -1179,13 +990,9 @@ fn json_eq(a: &Value, b: &Value) -> bool {
             (Some(i), Some(j)) => i == j,
             _ => x.as_f64() == y.as_f64(),
         },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -1251,10 +1058,7 @@ struct Regex {
 
 impl Regex {
     fn new(pattern: &str) -> Result<Regex, String> {
-        let mut p = ReParser {
-            c: pattern.chars().collect(),
-            i: 0,
-        };
+        let mut p = ReParser { c: pattern.chars().collect(), i: 0 };
         let root = p.alt()?;
         if p.i != p.c.len() {
             return Err(format!("unexpected {:?} at {}", p.c[p.i], p.i));
@@ -1284,11 +1088,7 @@ impl ReParser {
             self.i += 1;
             branches.push(self.cat()?);
         }
-        Ok(if branches.len() == 1 {
-            branches.pop().unwrap()
-        } else {
-            Node::Alt(branches)
-        })
+        Ok(if branches.len() == 1 { branches.pop().unwrap() } else { Node::Alt(branches) })
     }
 
     fn cat(&mut self) -> Result<Node, String> {
@@ -1569,10 +1369,7 @@ mod tests {
 
     fn bad(schema: Value, value: Value, needle: &str) {
         let p = problems(schema, value);
-        assert!(
-            p.iter().any(|m| m.contains(needle)),
-            "expected a problem containing {needle:?}, got {p:#?}"
-        );
+        assert!(p.iter().any(|m| m.contains(needle)), "expected a problem containing {needle:?}, got {p:#?}");
     }
 
     #[test]
@@ -1581,42 +1378,15 @@ mod tests {
             "s": {"type": "string"}, "i": {"type": "integer"}, "n": {"type": "number"},
             "b": {"type": "boolean"}, "a": {"type": "array", "items": {"type": "string"}},
             "o": {"type": "object", "properties": {"x": {"type": "string"}}}}});
-        ok(
-            s.clone(),
-            json!({"s": "x", "i": 3, "n": 1.5, "b": true, "a": ["x"], "o": {"x": "y"}}),
-        );
+        ok(s.clone(), json!({"s": "x", "i": 3, "n": 1.5, "b": true, "a": ["x"], "o": {"x": "y"}}));
         ok(s.clone(), json!({"i": 3.0, "n": 2}));
         bad(s.clone(), json!({"s": 1}), "spec.s: must be of type string");
-        bad(
-            s.clone(),
-            json!({"i": "3"}),
-            "spec.i: must be of type integer",
-        );
-        bad(
-            s.clone(),
-            json!({"i": 3.5}),
-            "spec.i: must be of type integer",
-        );
-        bad(
-            s.clone(),
-            json!({"n": "1"}),
-            "spec.n: must be of type number",
-        );
-        bad(
-            s.clone(),
-            json!({"b": "true"}),
-            "spec.b: must be of type boolean",
-        );
-        bad(
-            s.clone(),
-            json!({"a": [1]}),
-            "spec.a[0]: must be of type string",
-        );
-        bad(
-            s.clone(),
-            json!({"a": "x"}),
-            "spec.a: must be of type array",
-        );
+        bad(s.clone(), json!({"i": "3"}), "spec.i: must be of type integer");
+        bad(s.clone(), json!({"i": 3.5}), "spec.i: must be of type integer");
+        bad(s.clone(), json!({"n": "1"}), "spec.n: must be of type number");
+        bad(s.clone(), json!({"b": "true"}), "spec.b: must be of type boolean");
+        bad(s.clone(), json!({"a": [1]}), "spec.a[0]: must be of type string");
+        bad(s.clone(), json!({"a": "x"}), "spec.a: must be of type array");
         bad(s, json!({"o": []}), "spec.o: must be of type object");
     }
 
@@ -1626,11 +1396,7 @@ mod tests {
             "a": {"type": "string"},
             "mode": {"type": "string", "default": "Terminate", "enum": ["Terminate", "Passthrough"]}}});
         ok(s.clone(), json!({"a": "x"})); // mode is defaulted before validation
-        bad(
-            s,
-            json!({"mode": "Passthrough"}),
-            "spec.a: required field is missing",
-        );
+        bad(s, json!({"mode": "Passthrough"}), "spec.a: required field is missing");
         let mut v = json!({"a": "x"});
         apply_defaults(
             &json!({"properties": {"a": {"type": "string"}, "b": {"type": "object",
@@ -1645,45 +1411,22 @@ mod tests {
         let s = json!({"type": "object", "properties": {"tls": {"type": "object",
             "properties": {"mode": {"type": "string"}}}}});
         ok(s.clone(), json!({"tls": {"mode": "SIMPLE"}}));
-        bad(
-            s.clone(),
-            json!({"tls": {"mdoe": "SIMPLE"}}),
-            "spec.tls.mdoe: unknown field",
-        );
-        bad(
-            s,
-            json!({"tls": {}, "extra": 1}),
-            "spec.extra: unknown field",
-        );
+        bad(s.clone(), json!({"tls": {"mdoe": "SIMPLE"}}), "spec.tls.mdoe: unknown field");
+        bad(s, json!({"tls": {}, "extra": 1}), "spec.extra: unknown field");
         // An object with neither properties nor preserve-unknown-fields keeps nothing.
-        bad(
-            json!({"type": "object"}),
-            json!({"x": 1}),
-            "spec.x: unknown field",
-        );
+        bad(json!({"type": "object"}), json!({"x": 1}), "spec.x: unknown field");
     }
 
     #[test]
     fn preserve_unknown_fields() {
         let s = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true,
             "properties": {"known": {"type": "integer"}}});
-        ok(
-            s.clone(),
-            json!({"anything": {"deep": [1, "two"]}, "known": 1}),
-        );
-        bad(
-            s,
-            json!({"known": "one"}),
-            "spec.known: must be of type integer",
-        );
+        ok(s.clone(), json!({"anything": {"deep": [1, "two"]}, "known": 1}));
+        bad(s, json!({"known": "one"}), "spec.known: must be of type integer");
         // Preserving applies to its own level only.
         let nested = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true,
             "properties": {"inner": {"type": "object", "properties": {"a": {"type": "string"}}}}});
-        bad(
-            nested,
-            json!({"inner": {"b": 1}}),
-            "spec.inner.b: unknown field",
-        );
+        bad(nested, json!({"inner": {"b": 1}}), "spec.inner.b: unknown field");
     }
 
     #[test]
@@ -1697,27 +1440,15 @@ mod tests {
             json!({"labels": {"a": "b", "security.istio.io/tlsMode": "istio"},
             "closed": {"a": 1}, "open": {"z": [1]}}),
         );
-        bad(
-            s.clone(),
-            json!({"labels": {"a": 1}}),
-            "spec.labels[a]: must be of type string",
-        );
-        bad(
-            s,
-            json!({"closed": {"b": 1}}),
-            "spec.closed.b: unknown field (additionalProperties is false)",
-        );
+        bad(s.clone(), json!({"labels": {"a": 1}}), "spec.labels[a]: must be of type string");
+        bad(s, json!({"closed": {"b": 1}}), "spec.closed.b: unknown field (additionalProperties is false)");
     }
 
     #[test]
     fn enums() {
         let s = json!({"type": "string", "enum": ["PASSTHROUGH", "AUTO_PASSTHROUGH"]});
         ok(s.clone(), json!("AUTO_PASSTHROUGH"));
-        bad(
-            s,
-            json!("AUTO-PASSTHROUGH"),
-            "is not one of the allowed values",
-        );
+        bad(s, json!("AUTO-PASSTHROUGH"), "is not one of the allowed values");
         ok(json!({"type": "integer", "enum": [1, 2]}), json!(2.0));
     }
 
@@ -1727,11 +1458,7 @@ mod tests {
             "n": {"type": "boolean", "nullable": true}, "m": {"type": "boolean"}}});
         ok(s.clone(), json!({"n": null, "m": false}));
         bad(s, json!({"m": null}), "spec.m: null is not allowed");
-        bad(
-            json!({"type": "array", "items": {"type": "string"}}),
-            json!(["a", null]),
-            "spec[1]: null",
-        );
+        bad(json!({"type": "array", "items": {"type": "string"}}), json!(["a", null]), "spec[1]: null");
     }
 
     #[test]
@@ -1745,34 +1472,12 @@ mod tests {
 
     #[test]
     fn numeric_formats_and_bounds() {
-        ok(
-            json!({"type": "integer", "format": "int32"}),
-            json!(2147483647),
-        );
-        bad(
-            json!({"type": "integer", "format": "int32"}),
-            json!(2147483648u64),
-            "does not fit format int32",
-        );
-        bad(
-            json!({"type": "integer", "format": "int32"}),
-            json!(-2147483649i64),
-            "does not fit format int32",
-        );
-        ok(
-            json!({"type": "integer", "format": "uint32"}),
-            json!(4294967295u64),
-        );
-        bad(
-            json!({"type": "integer", "format": "uint32"}),
-            json!(-1),
-            "does not fit format uint32",
-        );
-        bad(
-            json!({"type": "integer"}),
-            json!(9223372036854775808u64),
-            "does not fit format int64",
-        );
+        ok(json!({"type": "integer", "format": "int32"}), json!(2147483647));
+        bad(json!({"type": "integer", "format": "int32"}), json!(2147483648u64), "does not fit format int32");
+        bad(json!({"type": "integer", "format": "int32"}), json!(-2147483649i64), "does not fit format int32");
+        ok(json!({"type": "integer", "format": "uint32"}), json!(4294967295u64));
+        bad(json!({"type": "integer", "format": "uint32"}), json!(-1), "does not fit format uint32");
+        bad(json!({"type": "integer"}), json!(9223372036854775808u64), "does not fit format int64");
         let port = json!({"type": "integer", "minimum": 1, "maximum": 65535});
         ok(port.clone(), json!(15443));
         bad(port.clone(), json!(0), "less than minimum 1");
@@ -1783,11 +1488,7 @@ mod tests {
         bad(excl.clone(), json!(0), "must be greater than 0");
         bad(excl, json!(1.0), "must be less than 1");
         ok(json!({"type": "integer", "multipleOf": 5}), json!(15));
-        bad(
-            json!({"type": "integer", "multipleOf": 5}),
-            json!(16),
-            "not a multiple of 5",
-        );
+        bad(json!({"type": "integer", "multipleOf": 5}), json!(16), "not a multiple of 5");
     }
 
     #[test]
@@ -1830,10 +1531,7 @@ mod tests {
         assert!(!m(r"^\d+\.\d+$", "1x25"));
         assert!(m(r"^[^/]+$", "abc"));
         assert!(!m(r"^[^/]+$", "a/c"));
-        assert!(m(
-            r"^[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$",
-            "a/b-c_~%!$&'()*+,;=:"
-        ));
+        assert!(m(r"^[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$", "a/b-c_~%!$&'()*+,;=:"));
         assert!(m("^(?:ab)+$", "abab"));
         assert!(m("^(a*)*$", "aaaa")); // nested stars terminate
         assert!(m("^(a|ab)(c|bcd)(d*)$", "abcd"));
@@ -1862,37 +1560,13 @@ mod tests {
         ok(ip.clone(), json!("10.0.0.1"));
         ok(ip.clone(), json!("fd00::1"));
         bad(ip, json!("10.0.0.256"), "matches none of anyOf");
-        ok(
-            json!({"type": "string", "format": "byte"}),
-            json!("aGVsbG8="),
-        );
-        bad(
-            json!({"type": "string", "format": "byte"}),
-            json!("not base64!"),
-            "is not a valid byte",
-        );
-        ok(
-            json!({"type": "string", "format": "date-time"}),
-            json!("2026-11-23T08:05:00Z"),
-        );
-        ok(
-            json!({"type": "string", "format": "date-time"}),
-            json!("2026-11-23T08:05:00.123+01:00"),
-        );
-        bad(
-            json!({"type": "string", "format": "date-time"}),
-            json!("yesterday"),
-            "is not a valid date-time",
-        );
-        ok(
-            json!({"type": "string", "format": "cidr"}),
-            json!("10.0.0.0/8"),
-        );
-        bad(
-            json!({"type": "string", "format": "cidr"}),
-            json!("10.0.0.0/33"),
-            "is not a valid cidr",
-        );
+        ok(json!({"type": "string", "format": "byte"}), json!("aGVsbG8="));
+        bad(json!({"type": "string", "format": "byte"}), json!("not base64!"), "is not a valid byte");
+        ok(json!({"type": "string", "format": "date-time"}), json!("2026-11-23T08:05:00Z"));
+        ok(json!({"type": "string", "format": "date-time"}), json!("2026-11-23T08:05:00.123+01:00"));
+        bad(json!({"type": "string", "format": "date-time"}), json!("yesterday"), "is not a valid date-time");
+        ok(json!({"type": "string", "format": "cidr"}), json!("10.0.0.0/8"));
+        bad(json!({"type": "string", "format": "cidr"}), json!("10.0.0.0/33"), "is not a valid cidr");
         ok(json!({"type": "string", "format": "int32"}), json!("x")); // numeric formats ignore strings
         ok(json!({"type": "string", "format": "hostname"}), json!("!")); // unchecked format
     }
@@ -1903,31 +1577,19 @@ mod tests {
         ok(s.clone(), json!(["a"]));
         bad(s.clone(), json!([]), "fewer than minItems 1");
         bad(s, json!(["a", "b", "c"]), "more than maxItems 2");
-        let set =
-            json!({"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}});
+        let set = json!({"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}});
         ok(set.clone(), json!(["a", "b"]));
         bad(set, json!(["a", "b", "a"]), "spec[2]: duplicate of spec[0]");
         let map = json!({"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
             "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}});
-        ok(
-            map.clone(),
-            json!([{"name": "a", "port": 1}, {"name": "b", "port": 1}]),
-        );
+        ok(map.clone(), json!([{"name": "a", "port": 1}, {"name": "b", "port": 1}]));
         bad(
             map.clone(),
             json!([{"name": "a", "port": 1}, {"name": "a", "port": 2}]),
             "duplicate map-list key (name=\"a\")",
         );
-        bad(
-            map,
-            json!([{"port": 1}]),
-            "spec[0].name: required field is missing",
-        );
-        bad(
-            json!({"type": "array", "uniqueItems": true}),
-            json!([1, 1.0]),
-            "duplicate",
-        );
+        bad(map, json!([{"port": 1}]), "spec[0].name: required field is missing");
+        bad(json!({"type": "array", "uniqueItems": true}), json!([1, 1.0]), "duplicate");
     }
 
     #[test]
@@ -1936,11 +1598,7 @@ mod tests {
             "additionalProperties": {"type": "string"}});
         ok(s.clone(), json!({"a": "1"}));
         bad(s.clone(), json!({}), "fewer than minProperties 1");
-        bad(
-            s,
-            json!({"a": "1", "b": "2", "c": "3"}),
-            "more than maxProperties 2",
-        );
+        bad(s, json!({"a": "1", "b": "2", "c": "3"}), "more than maxProperties 2");
     }
 
     fn istio_string_match() -> Value {
@@ -1963,11 +1621,7 @@ mod tests {
             "must match exactly one of oneOf, matched 2: requires [exact] | requires [prefix]",
         );
         // Branches do not prune: the structural part still does.
-        bad(
-            istio_string_match(),
-            json!({"exakt": "a"}),
-            "spec.exakt: unknown field",
-        );
+        bad(istio_string_match(), json!({"exakt": "a"}), "spec.exakt: unknown field");
     }
 
     #[test]
@@ -1979,15 +1633,8 @@ mod tests {
                 {"properties": {"type": {"enum": ["IPAddress"]}, "value": {"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}}},
                 {"properties": {"type": {"not": {"enum": ["IPAddress"]}}}}]});
         ok(s.clone(), json!({"value": "192.0.2.1"}));
-        ok(
-            s.clone(),
-            json!({"type": "Hostname", "value": "gw.example.com"}),
-        );
-        bad(
-            s,
-            json!({"value": "gw.example.com"}),
-            "must match exactly one of oneOf, matched 0",
-        );
+        ok(s.clone(), json!({"type": "Hostname", "value": "gw.example.com"}));
+        bad(s, json!({"value": "gw.example.com"}), "must match exactly one of oneOf, matched 0");
     }
 
     #[test]
@@ -2044,8 +1691,7 @@ mod tests {
             f(&mut o);
             validate_object(&schemas, &o).unwrap_err().join("\n")
         };
-        assert!(with(&|o| o["apiVersion"] = json!("example.com/v1alpha1"))
-            .contains("no CRD schema known"));
+        assert!(with(&|o| o["apiVersion"] = json!("example.com/v1alpha1")).contains("no CRD schema known"));
         assert!(with(&|o| o["apiVersion"] = json!("example.com/v1alpha1"))
             .contains("served versions of Widget.example.com: v1"));
         assert!(with(&|o| o["kind"] = json!(3)).contains("kind: must be a non-empty string"));
@@ -2053,11 +1699,8 @@ mod tests {
             o.as_object_mut().unwrap().remove("apiVersion");
         })
         .contains("apiVersion: required"));
-        assert!(with(&|o| o["spec"]["size"] = json!("3"))
-            .contains("spec.size: must be of type integer"));
-        assert!(
-            with(&|o| o["spec"]["colour"] = json!("red")).contains("spec.colour: unknown field")
-        );
+        assert!(with(&|o| o["spec"]["size"] = json!("3")).contains("spec.size: must be of type integer"));
+        assert!(with(&|o| o["spec"]["colour"] = json!("red")).contains("spec.colour: unknown field"));
         assert!(with(&|o| o["extra"] = json!(1)).contains("extra: unknown field"));
         assert!(with(&|o| o["status"] = json!({})).contains("status: set on the object itself"));
         assert!(with(&|o| o["metadata"]["name"] = json!("Upper"))
@@ -2067,20 +1710,13 @@ mod tests {
         })
         .contains("metadata.name: required"));
         assert!(with(&|o| o["metadata"]["namespace"] = json!("a.b")).contains("metadata.namespace"));
-        assert!(with(&|o| o["metadata"]["labels"]["bad key!"] = json!("x"))
-            .contains("invalid label key"));
-        assert!(with(&|o| o["metadata"]["labels"]["k"] = json!("-x"))
-            .contains("not a valid label value"));
-        assert!(with(&|o| o["metadata"]["labels"]["k"] = json!(1))
-            .contains("metadata.labels[k]: must be a string"));
-        assert!(
-            with(&|o| o["metadata"]["annotations"]["a/b/c"] = json!("x"))
-                .contains("invalid annotation key")
-        );
+        assert!(with(&|o| o["metadata"]["labels"]["bad key!"] = json!("x")).contains("invalid label key"));
+        assert!(with(&|o| o["metadata"]["labels"]["k"] = json!("-x")).contains("not a valid label value"));
+        assert!(with(&|o| o["metadata"]["labels"]["k"] = json!(1)).contains("metadata.labels[k]: must be a string"));
+        assert!(with(&|o| o["metadata"]["annotations"]["a/b/c"] = json!("x")).contains("invalid annotation key"));
         assert!(with(&|o| o["metadata"]["annotations"]["n"] = json!(true))
             .contains("metadata.annotations[n]: must be a string"));
-        assert!(with(&|o| o["metadata"]["lables"] = json!({}))
-            .contains("metadata.lables: unknown ObjectMeta field"));
+        assert!(with(&|o| o["metadata"]["lables"] = json!({})).contains("metadata.lables: unknown ObjectMeta field"));
         assert!(with(&|o| o["metadata"] = json!("x")).contains("metadata: must be an object"));
     }
 
@@ -2090,13 +1726,10 @@ mod tests {
         crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["metadata"] =
             json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 5}}});
         let schemas = crd_schemas(&[crd]);
-        let o = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "abcdef", "namespace": "n"}});
+        let o =
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "abcdef", "namespace": "n"}});
         let err = validate_object(&schemas, &o).unwrap_err();
-        assert!(
-            err.iter()
-                .any(|e| e.contains("metadata.name: length 6 is longer than maxLength 5")),
-            "{err:?}"
-        );
+        assert!(err.iter().any(|e| e.contains("metadata.name: length 6 is longer than maxLength 5")), "{err:?}");
     }
 
     #[test]
@@ -2105,10 +1738,7 @@ mod tests {
             "properties": {"a": {"type": "integer"}, "b": {"type": "string",
                 "x-kubernetes-validations": [{"rule": "self != '*'", "message": "no wildcard"}]}}});
         ok(s.clone(), json!({"a": 5}));
-        assert_eq!(
-            unchecked_cel_rules(&s, &json!({"a": 5})),
-            vec!["<root>: self.a < 3  [small]".to_string()]
-        );
+        assert_eq!(unchecked_cel_rules(&s, &json!({"a": 5})), vec!["<root>: self.a < 3  [small]".to_string()]);
         assert_eq!(unchecked_cel_rules(&s, &json!({"b": "*"})).len(), 2);
     }
 }
