@@ -37,6 +37,8 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     let text = input.text;
     let mut patches: Vec<Patch> = Vec::new();
     let mut tail = String::new();
+    // Set once a List or ResourceList took the generated objects as items.
+    let mut appended_to_list = false;
 
     for (doc_index, doc) in input.docs.iter().enumerate() {
         let in_doc = |i: &usize| plan.objects[*i].doc == doc_index;
@@ -67,7 +69,8 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
                 None => editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 }),
             }
         }
-        if append_here {
+        if append_here && !appended_to_list {
+            appended_to_list = true;
             let mut change = Change::default();
             *change.key("items") = Change::Append(plan.generated.clone());
             editor
@@ -77,11 +80,7 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
         patches.append(&mut editor.patches);
     }
 
-    let lists_took_them = input.docs.iter().any(|d| d.root.get("items").is_some())
-        && matches!(input.shape, Shape::List | Shape::ResourceList)
-        || (input.shape == Shape::Json
-            && input.docs.iter().any(|d| d.root.get("kind").and_then(|k| k.as_str()) == Some("List")));
-    if !plan.generated.is_empty() && !lists_took_them {
+    if !plan.generated.is_empty() && !appended_to_list {
         let needs_newline = !text.is_empty() && !text.ends_with('\n');
         if needs_newline {
             tail.push('\n');

@@ -110,20 +110,42 @@ pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<Vec<Value>,
     let mut seen: HashSet<(String, String, String)> =
         objects.iter().map(|o| (o.kind.to_owned(), o.namespace.unwrap_or("").to_owned(), o.name.to_owned())).collect();
     let helm4 = objects.iter().any(|o| o.annotation(HELM4_FILENAME).is_some());
-    let krm = input.shape == Shape::ResourceList;
+    let mut krm_paths = (input.shape == Shape::ResourceList).then(|| {
+        objects
+            .iter()
+            .flat_map(|o| ["config.kubernetes.io/path", "internal.config.kubernetes.io/path"].map(|k| o.annotation(k)))
+            .flatten()
+            .map(str::to_owned)
+            .collect::<HashSet<String>>()
+    });
     let mut values = Vec::new();
     for generated in out {
         if !seen.insert(key_of(&generated.value)) {
             continue;
         }
-        values.push(decorate(generated, helm4, krm));
+        values.push(decorate(generated, helm4, krm_paths.as_mut()));
     }
     Ok(values)
 }
 
-fn decorate(generated: Generated, helm4: bool, krm: bool) -> Value {
+/// A path under `eastwest/` for a generated KRM item that no other item uses.
+fn fresh_path(value: &Value, taken: &mut HashSet<String>) -> String {
+    let (kind, ns, name) = key_of(value);
+    let ns = if ns.is_empty() { "_cluster".to_owned() } else { ns };
+    let base = format!("eastwest/{}_{}_{}", ns, kind.to_lowercase(), name);
+    let mut path = format!("{base}.yaml");
+    let mut n = 1;
+    while !taken.insert(path.clone()) {
+        n += 1;
+        path = format!("{base}-{n}.yaml");
+    }
+    path
+}
+
+/// Provenance, and the file names Helm 4 and KRM orchestrators file the object under.
+fn decorate(generated: Generated, helm4: bool, krm_paths: Option<&mut HashSet<String>>) -> Value {
     let mut value = generated.value;
-    let (kind, ns, name) = key_of(&value);
+    let krm_path = krm_paths.map(|taken| fresh_path(&value, taken));
     let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else { return value };
     let labels = metadata.entry("labels").or_insert_with(|| json!({}));
     labels[CREATED_BY.0] = json!(CREATED_BY.1);
@@ -131,10 +153,8 @@ fn decorate(generated: Generated, helm4: bool, krm: bool) -> Value {
     if helm4 {
         annotations.push((HELM4_FILENAME.to_owned(), format!("eastwest/{}.yaml", generated.file)));
     }
-    if krm {
+    if let Some(path) = krm_path {
         // A fresh file per object, so no two items share a path and index (kpt refuses that).
-        let ns = if ns.is_empty() { "_cluster".to_owned() } else { ns };
-        let path = format!("eastwest/{}_{}_{}.yaml", ns, kind.to_lowercase(), name);
         for prefix in ["config.kubernetes.io", "internal.config.kubernetes.io"] {
             annotations.push((format!("{prefix}/path"), path.clone()));
             annotations.push((format!("{prefix}/index"), "0".to_owned()));

@@ -342,13 +342,22 @@ pub struct Editor<'t> {
     anchors: Anchors<'t>,
     newline: &'static str,
     final_newline_added: bool,
+    /// Empty flow collections that already received an entry.
+    filled_flow: std::collections::HashSet<usize>,
     pub patches: Vec<Patch>,
 }
 
 impl<'t> Editor<'t> {
     pub fn new(text: &'t str, root: &'t Node) -> Self {
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        Editor { text, anchors: Anchors::of(root), newline, final_newline_added: false, patches: Vec::new() }
+        Editor {
+            text,
+            anchors: Anchors::of(root),
+            newline,
+            final_newline_added: false,
+            filled_flow: Default::default(),
+            patches: Vec::new(),
+        }
     }
 
     fn push(&mut self, start: usize, end: usize, text: String) {
@@ -566,7 +575,10 @@ impl<'t> Editor<'t> {
             let entry = format!("{}: {}", crate::yaml::scalar::double_quoted(key), emit::flow(value));
             match map.entries().last() {
                 Some((_, last)) => self.push(last.end, last.end, format!(", {entry}")),
-                None => self.push(map.start + 1, map.start + 1, entry),
+                None => {
+                    let text = self.into_empty_flow(map, entry);
+                    self.push(map.start + 1, map.start + 1, text);
+                }
             }
             return;
         }
@@ -576,11 +588,24 @@ impl<'t> Editor<'t> {
         self.push(at, at, text);
     }
 
+    /// The text for one more entry of an empty flow collection: the first one bare, the
+    /// ones after it with a separating comma.
+    fn into_empty_flow(&mut self, collection: &Node, entry: String) -> String {
+        if self.filled_flow.insert(collection.start) {
+            entry
+        } else {
+            format!(", {entry}")
+        }
+    }
+
     fn append_item(&mut self, seq: &Node, value: &Value) {
         if seq.is_flow() {
             match seq.items().last() {
                 Some(last) => self.push(last.end, last.end, format!(", {}", emit::flow(value))),
-                None => self.push(seq.start + 1, seq.start + 1, emit::flow(value)),
+                None => {
+                    let text = self.into_empty_flow(seq, emit::flow(value));
+                    self.push(seq.start + 1, seq.start + 1, text);
+                }
             }
             return;
         }
@@ -733,6 +758,22 @@ mod tests {
         assert!(out.contains("    # comment\n    defaultConfig:\n      discoveryAddress: istiod:15012\n      meshId: m\n    trustDomain: corp.local\nz: 1\n"), "{out}");
         assert!(out.contains("\"network\": \"us-net\""), "{out}");
         assert_eq!(edit(&out, &c).expect("again"), out);
+    }
+
+    #[test]
+    fn empty_flow_collections_take_several_entries() {
+        let text = "{\"env\": [], \"labels\": {}}";
+        let mut c = Change::default();
+        c.key("env").item("name", "A").key("value").set("1", OnConflict::Replace);
+        c.key("env").item("name", "B").key("value").set("2", OnConflict::Replace);
+        c.path(&["labels", "x"]).set("1", OnConflict::Error);
+        c.path(&["labels", "y"]).set("2", OnConflict::Error);
+        let out = edit(text, &c).expect("edits");
+        let back: Value = serde_json::from_str(&out).expect(&out);
+        assert_eq!(
+            back,
+            json!({"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], "labels": {"x": "1", "y": "2"}})
+        );
     }
 
     #[test]
