@@ -400,10 +400,12 @@ impl<'t> Editor<'t> {
             Content::Scalar { style: Style::Literal | Style::Folded, .. } => {
                 let mut end = node.end.min(self.text.len());
                 let line = self.line_start(end);
-                if self.text[line..end].trim().is_empty() && line > node.start {
+                if self.text[line..end].trim().is_empty() {
+                    // Step back over the line break itself, and blank lines before it. The
+                    // header (`|-`) or the last content character stops the walk, also for
+                    // an empty scalar, whose span sits on the following line.
                     end = line;
-                    // Step back over the line break itself, and blank lines before it.
-                    while end > node.start && matches!(self.text.as_bytes()[end - 1], b'\n' | b'\r' | b' ') {
+                    while end > 0 && matches!(self.text.as_bytes()[end - 1], b'\n' | b'\r' | b' ' | b'\t') {
                         end -= 1;
                     }
                 }
@@ -574,7 +576,15 @@ impl<'t> Editor<'t> {
         if map.is_flow() {
             let entry = format!("{}: {}", crate::yaml::scalar::double_quoted(key), emit::flow(value));
             match map.entries().last() {
-                Some((_, last)) => self.push(last.end, last.end, format!(", {entry}")),
+                // After the last value, unless it is an implicit null (`{a}`, `{a: }`),
+                // whose span says nothing useful: then just before the closing brace.
+                Some((_, last)) if !matches!(&last.content, Content::Scalar { text, style: Style::Plain, .. } if text.is_empty()) => {
+                    self.push(last.end, last.end, format!(", {entry}"))
+                }
+                Some(_) => {
+                    let close = self.text[..map.end.saturating_sub(1)].trim_end().len();
+                    self.push(close, close, format!(", {entry}"))
+                }
                 None => {
                     let text = self.into_empty_flow(map, entry);
                     self.push(map.start + 1, map.start + 1, text);
@@ -758,6 +768,27 @@ mod tests {
         assert!(out.contains("    # comment\n    defaultConfig:\n      discoveryAddress: istiod:15012\n      meshId: m\n    trustDomain: corp.local\nz: 1\n"), "{out}");
         assert!(out.contains("\"network\": \"us-net\""), "{out}");
         assert_eq!(edit(&out, &c).expect("again"), out);
+    }
+
+    #[test]
+    fn flow_maps_ending_in_an_implicit_null_take_entries() {
+        // Found by fuzzing: the null's span is not where the entry ends.
+        for text in ["labels: {a}\n", "labels: {a: }\n"] {
+            let mut c = Change::default();
+            c.path(&["labels", "n"]).set("x", OnConflict::Error);
+            let out = edit(text, &c).expect("edits");
+            assert_eq!(reread(&out), json!({"labels": {"a": null, "n": "x"}}), "{out}");
+        }
+    }
+
+    #[test]
+    fn empty_block_scalars_are_replaced_in_place() {
+        // Found by fuzzing: `|-` with no content, followed by a tagged sibling key.
+        let text = "data:\n  nets: |-\n  ! other: {}\n";
+        let mut c = Change::default();
+        c.path(&["data", "nets"]).embedded_yaml().path(&["networks", "net"]).set("x", OnConflict::Replace);
+        let out = edit(text, &c).expect("edits");
+        assert_eq!(reread(&out), json!({"data": {"nets": "networks:\n  net: x\n", "other": {}}}), "{out}");
     }
 
     #[test]
