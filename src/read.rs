@@ -134,7 +134,10 @@ fn split_json(text: &str) -> Option<Result<Vec<(usize, usize)>, String>> {
     let mut start = body_start;
     while let Some(item) = stream.next() {
         if let Err(e) = item {
-            return Some(Err(format!("invalid JSON at line {} column {}: {e}", e.line(), e.column())));
+            // serde_json's own text ends with the position again; keep it once.
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or(&text);
+            return Some(Err(format!("invalid JSON at line {} column {}: {what}", e.line(), e.column())));
         }
         let end = body_start + stream.byte_offset();
         ranges.push((start, end));
@@ -208,14 +211,16 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
             })
         })
     };
+    let numbers = document_numbers(text, chunks);
+    let number_at = |offset: usize| {
+        let i = chunks.partition_point(|&(_, end)| end <= offset).min(chunks.len().saturating_sub(1));
+        (numbers.get(i).copied().unwrap_or(1), chunks.get(i).map_or("", |&(s, e)| &text[s..e]))
+    };
     let parsed = parsed.map_err(|(offset, message)| {
-        let (number, chunk) = document_at(text, chunks, offset);
+        let (number, chunk) = number_at(offset);
         Error::Syntax { line_col: line_col(text, offset), message, document: number, what: identity_hint(chunk) }
     })?;
-    Ok(parsed
-        .into_iter()
-        .map(|(start, end, root)| Doc { number: document_at(text, chunks, start).0, start, end, root })
-        .collect())
+    Ok(parsed.into_iter().map(|(start, end, root)| Doc { number: number_at(start).0, start, end, root }).collect())
 }
 
 /// Does a chunk hold anything but markers, comments and blank lines?
@@ -226,20 +231,19 @@ fn has_content(chunk: &str) -> bool {
     })
 }
 
-/// The number people would give the document at `offset` (counting `---`-separated
-/// documents that hold something), and its text.
-fn document_at<'t>(text: &'t str, chunks: &[(usize, usize)], offset: usize) -> (usize, &'t str) {
+/// The number people would give each chunk's document: `---`-separated documents that
+/// hold something, counted from 1 (a chunk of comments shares the next one's number).
+fn document_numbers(text: &str, chunks: &[(usize, usize)]) -> Vec<usize> {
     let mut number = 0;
-    for &(s, e) in chunks {
-        let chunk = &text[s..e];
-        if has_content(chunk) {
-            number += 1;
-        }
-        if offset < e || e == text.len() {
-            return (number.max(1), chunk);
-        }
-    }
-    (number.max(1), "")
+    chunks
+        .iter()
+        .map(|&(s, e)| {
+            if has_content(&text[s..e]) {
+                number += 1;
+            }
+            number.max(1)
+        })
+        .collect()
 }
 
 /// `Secret default/x`, read from the raw text of a document that does not parse, so an

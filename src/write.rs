@@ -40,10 +40,19 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     // Set once a List or ResourceList took the generated objects as items.
     let mut appended_to_list = false;
 
+    // Changes and removals per document, gathered once (objects know their document).
+    let mut changes_in: Vec<Vec<(usize, &Change)>> = vec![Vec::new(); input.docs.len()];
+    for (&i, change) in &plan.edits.changes {
+        changes_in[plan.objects[i].doc].push((i, change));
+    }
+    let mut removed_in: Vec<Vec<usize>> = vec![Vec::new(); input.docs.len()];
+    for &i in &plan.removed {
+        removed_in[plan.objects[i].doc].push(i);
+    }
+
     for (doc_index, doc) in input.docs.iter().enumerate() {
-        let in_doc = |i: &usize| plan.objects[*i].doc == doc_index;
-        let changed: Vec<(&usize, &Change)> = plan.edits.changes.iter().filter(|(i, _)| in_doc(i)).collect();
-        let removed: Vec<&usize> = plan.removed.iter().filter(|i| in_doc(i)).collect();
+        let changed = &changes_in[doc_index];
+        let removed = &removed_in[doc_index];
         let is_list = matches!(input.shape, Shape::List | Shape::ResourceList)
             || (input.shape == Shape::Json && doc.root.get("kind").and_then(|k| k.as_str()) == Some("List"));
         let append_here = is_list && !plan.generated.is_empty();
@@ -51,7 +60,7 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             continue;
         }
         let mut editor = Editor::new(text, &doc.root);
-        for (&i, change) in changed {
+        for &(i, change) in changed {
             let obj = &plan.objects[i];
             editor.apply(obj.node, Slot::Root, change, "").map_err(|e| Error::Object {
                 doc: Box::new(obj.doc_ref()),
