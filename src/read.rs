@@ -100,7 +100,7 @@ pub fn split_chunks(text: &str) -> Vec<(usize, usize)> {
     let mut line_start = chunk_start;
     let bytes = text.as_bytes();
     while line_start < text.len() {
-        let line_end = memchr_newline(bytes, line_start);
+        let line_end = next_line(text, line_start);
         let line = &bytes[line_start..line_end];
         if line.starts_with(b"---")
             && line.get(3).is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
@@ -118,8 +118,9 @@ pub fn split_chunks(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The index just past the next newline at or after `from` (or the end of the text).
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i + 1)
+/// (`str::find` with a char uses the standard library's vectorised byte search.)
+fn next_line(text: &str, from: usize) -> usize {
+    text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
 }
 
 /// Byte ranges of concatenated JSON values, or `None` when the text is not JSON.
@@ -194,22 +195,32 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
     let parsed = if total < 256 * 1024 || chunks.len() < 2 {
         parse_range(chunks)
     } else {
-        // Split where half of the bytes are, so both cores get a similar share.
-        let mut acc = 0;
-        let middle = chunks.iter().position(|(s, e)| {
-            acc += e - s;
-            acc >= total / 2
+        // Both cores take the next chunk as they finish one, so one huge document does not
+        // leave a core idle; results are put back in input order afterwards.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let worker = || -> Result<Vec<(usize, Vec<ParsedChunk>)>, ChunkError> {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else { return Ok(mine) };
+                mine.push((i, parse_range(std::slice::from_ref(chunk))?));
+            }
+        };
+        let (a, b) = std::thread::scope(|scope| {
+            let handle = scope.spawn(worker);
+            let a = worker();
+            (a, handle.join().unwrap_or_else(|_| Err((0, "parser thread failed".to_owned()))))
         });
-        let (left, right) = chunks.split_at(middle.unwrap_or(0).max(1));
-        std::thread::scope(|scope| {
-            let handle = scope.spawn(|| parse_range(right));
-            let first = parse_range(left);
-            let second = handle.join().unwrap_or_else(|_| Err((0, "parser thread failed".to_owned())));
-            first.and_then(|mut a| {
-                a.extend(second?);
-                Ok(a)
-            })
-        })
+        // Report the error that comes first in the input.
+        match (a, b) {
+            (Ok(mut a), Ok(b)) => {
+                a.extend(b);
+                a.sort_unstable_by_key(|(i, _)| *i);
+                Ok(a.into_iter().flat_map(|(_, docs)| docs).collect())
+            }
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+            (Err(e1), Err(e2)) => Err(if e1.0 <= e2.0 { e1 } else { e2 }),
+        }
     };
     let numbers = document_numbers(text, chunks);
     let number_at = |offset: usize| {

@@ -349,7 +349,9 @@ pub struct Editor<'t> {
 
 impl<'t> Editor<'t> {
     pub fn new(text: &'t str, root: &'t Node) -> Self {
-        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        // Look only at this document's own lines: the text may be a whole stream.
+        let own = text.get(root.start..root.end.max(root.start)).unwrap_or(text);
+        let newline = if own.contains("\r\n") || text[root.end.min(text.len())..].starts_with("\r\n") { "\r\n" } else { "\n" };
         Editor {
             text,
             anchors: Anchors::of(root),

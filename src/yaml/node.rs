@@ -196,30 +196,40 @@ impl<'a> Anchors<'a> {
     }
 }
 
-/// Maps the parser's character positions to byte offsets of the input.
+/// Maps the parser's character positions to byte offsets of the input. The parser asks
+/// for positions almost in order, so a cursor walks the text instead of a table holding
+/// one entry per character (which cost as much memory as the document, eight times over).
 struct Offsets<'a> {
     base: usize,
-    /// Byte offset of each character, when the text is not pure ASCII.
-    char_bytes: Option<Vec<usize>>,
+    ascii: bool,
     text: &'a str,
+    /// The last position asked for: (character index, byte offset).
+    cursor: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> Offsets<'a> {
     fn new(text: &'a str, base: usize) -> Self {
-        let char_bytes = (!text.is_ascii()).then(|| {
-            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            v.push(text.len());
-            v
-        });
-        Offsets { base, char_bytes, text }
+        Offsets { base, ascii: text.is_ascii(), text, cursor: std::cell::Cell::new((0, 0)) }
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        let local = match &self.char_bytes {
-            None => char_index.min(self.text.len()),
-            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
-        };
-        self.base + local
+        if self.ascii {
+            return self.base + char_index.min(self.text.len());
+        }
+        let (mut chars, mut bytes) = self.cursor.get();
+        while chars < char_index && bytes < self.text.len() {
+            bytes += self.text[bytes..].chars().next().map_or(1, char::len_utf8);
+            chars += 1;
+        }
+        while chars > char_index && bytes > 0 {
+            bytes -= 1;
+            while !self.text.is_char_boundary(bytes) {
+                bytes -= 1;
+            }
+            chars -= 1;
+        }
+        self.cursor.set((chars, bytes));
+        self.base + bytes
     }
 }
 
