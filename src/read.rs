@@ -305,8 +305,11 @@ impl<'a> Input<'a> {
             match json {
                 Ok(ranges) => {
                     let docs = parse_chunks(text, &ranges, keep)?;
-                    let shape = list_shape(&docs).unwrap_or(Shape::Json);
-                    let shape = if shape == Shape::List { Shape::Json } else { shape };
+                    // A JSON List stays Shape::Json (answered as JSON); see `holds_items`.
+                    let shape = match list_shape(&docs) {
+                        Some(Shape::ResourceList) => Shape::ResourceList,
+                        _ => Shape::Json,
+                    };
                     return Ok(Input { text, shape, docs });
                 }
                 Err(message) => {
@@ -325,25 +328,27 @@ impl<'a> Input<'a> {
         Ok(Input { text, shape, docs })
     }
 
+    /// Is this document a container (List, ResourceList) whose `items` are the objects?
+    pub fn holds_items(&self, doc: &Doc) -> bool {
+        match self.shape {
+            Shape::List | Shape::ResourceList => true,
+            Shape::Json => doc.root.get("kind").and_then(Node::as_str) == Some("List"),
+            Shape::Stream => false,
+        }
+    }
+
     /// The objects of the input, in order. Empty documents are skipped; anything that is
     /// not a Kubernetes object is an error.
     pub fn objects(&self) -> Result<Vec<Object<'_>>, Error> {
         let mut objects = Vec::new();
         for (doc_index, doc) in self.docs.iter().enumerate() {
             let root = &doc.root;
-            match self.shape {
-                Shape::List | Shape::ResourceList => {
-                    for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
-                        objects.push(object(doc_index, Some(i), item, i + 1)?);
-                    }
+            if self.holds_items(doc) {
+                for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+                    objects.push(object(doc_index, Some(i), item, i + 1)?);
                 }
-                Shape::Json if root.get("kind").and_then(Node::as_str) == Some("List") => {
-                    for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
-                        objects.push(object(doc_index, Some(i), item, i + 1)?);
-                    }
-                }
-                _ if root.is_null() => {}
-                _ => objects.push(object(doc_index, None, root, doc.number)?),
+            } else if !root.is_null() {
+                objects.push(object(doc_index, None, root, doc.number)?);
             }
         }
         Ok(objects)

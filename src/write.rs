@@ -53,9 +53,7 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     for (doc_index, doc) in input.docs.iter().enumerate() {
         let changed = &changes_in[doc_index];
         let removed = &removed_in[doc_index];
-        let is_list = matches!(input.shape, Shape::List | Shape::ResourceList)
-            || (input.shape == Shape::Json && doc.root.get("kind").and_then(|k| k.as_str()) == Some("List"));
-        let append_here = is_list && !plan.generated.is_empty();
+        let append_here = input.holds_items(doc) && !plan.generated.is_empty();
         if changed.is_empty() && removed.is_empty() && !append_here {
             continue;
         }
