@@ -351,7 +351,8 @@ impl<'t> Editor<'t> {
     pub fn new(text: &'t str, root: &'t Node) -> Self {
         // Look only at this document's own lines: the text may be a whole stream.
         let own = text.get(root.start..root.end.max(root.start)).unwrap_or(text);
-        let newline = if own.contains("\r\n") || text[root.end.min(text.len())..].starts_with("\r\n") { "\r\n" } else { "\n" };
+        let newline =
+            if own.contains("\r\n") || text[root.end.min(text.len())..].starts_with("\r\n") { "\r\n" } else { "\n" };
         Editor {
             text,
             anchors: Anchors::of(root),
@@ -384,13 +385,18 @@ impl<'t> Editor<'t> {
         pos - self.line_start(pos)
     }
 
+    /// YAML also ends a line with a lone CR (old Mac files), so both breaks count here.
     fn line_start(&self, pos: usize) -> usize {
-        self.text[..pos].rfind('\n').map_or(0, |i| i + 1)
+        self.text[..pos].rfind(['\n', '\r']).map_or(0, |i| i + 1)
     }
 
     /// The byte after the end of the line holding `pos` (or the end of the text).
     fn after_line(&self, pos: usize) -> usize {
-        self.text[pos..].find('\n').map_or(self.text.len(), |i| pos + i + 1)
+        match self.text[pos..].find(['\n', '\r']) {
+            Some(i) if self.text[pos + i..].starts_with("\r\n") => pos + i + 2,
+            Some(i) => pos + i + 1,
+            None => self.text.len(),
+        }
     }
 
     /// Where a node's own text really ends (block scalars and collections report the next
@@ -806,6 +812,25 @@ mod tests {
         assert_eq!(
             back,
             json!({"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], "labels": {"x": "1", "y": "2"}})
+        );
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_too() {
+        // Found by fuzzing: columns were counted from the previous LF.
+        let text = "spec:\n  containers:\r  - name: proxy\n    image: x\n";
+        let mut c = Change::default();
+        c.path(&["spec", "containers"])
+            .item("name", "proxy")
+            .key("env")
+            .item("name", "A")
+            .key("value")
+            .set("1", OnConflict::Replace);
+        let out = edit(text, &c).expect("edits");
+        assert_eq!(
+            reread(&out),
+            json!({"spec": {"containers": [{"name": "proxy", "image": "x", "env": [{"name": "A", "value": "1"}]}]}}),
+            "{out:?}"
         );
     }
 
