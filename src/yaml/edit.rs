@@ -594,7 +594,7 @@ impl<'t> Editor<'t> {
                     self.push(close, close, format!(", {entry}"))
                 }
                 None => {
-                    let text = self.into_empty_flow(map, entry);
+                    let text = self.entry_for_empty_flow(map, entry);
                     self.push(map.start + 1, map.start + 1, text);
                 }
             }
@@ -608,7 +608,7 @@ impl<'t> Editor<'t> {
 
     /// The text for one more entry of an empty flow collection: the first one bare, the
     /// ones after it with a separating comma.
-    fn into_empty_flow(&mut self, collection: &Node, entry: String) -> String {
+    fn entry_for_empty_flow(&mut self, collection: &Node, entry: String) -> String {
         if self.filled_flow.insert(collection.start) {
             entry
         } else {
@@ -621,7 +621,7 @@ impl<'t> Editor<'t> {
             match seq.items().last() {
                 Some(last) => self.push(last.end, last.end, format!(", {}", emit::flow(value))),
                 None => {
-                    let text = self.into_empty_flow(seq, emit::flow(value));
+                    let text = self.entry_for_empty_flow(seq, emit::flow(value));
                     self.push(seq.start + 1, seq.start + 1, text);
                 }
             }
