@@ -10,6 +10,10 @@
 //! environment, so the tests run in parallel and never read or write the user's Helm setup.
 //! A failing test leaves its directory behind and names it in the panic message.
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::run_with_stdin;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -153,22 +157,6 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    let text = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let out = child.wait_with_output().expect("wait");
-    writer.join().expect("stdin writer").expect("write stdin");
-    out
 }
 
 fn stdout(out: &Output) -> String {

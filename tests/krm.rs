@@ -9,9 +9,12 @@
 //! - items the function adds are complete objects with a (path, index) of their own;
 //! - a failure exits 1 and still answers a ResourceList, with `results` saying why.
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::run_with_stdin;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
@@ -150,19 +153,7 @@ fn resource_list(items: &[String], function_config: &str) -> String {
 }
 
 fn eastwest(input: &str) -> Output {
-    let mut child = Command::new(EASTWEST)
-        .env_remove("HELM_PLUGIN_NAME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run eastwest");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let text = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let out = child.wait_with_output().expect("wait");
-    writer.join().expect("writer").expect("write stdin");
-    out
+    run_with_stdin(Command::new(EASTWEST).env_remove("HELM_PLUGIN_NAME"), input)
 }
 
 fn stdout(out: &Output) -> String {

@@ -1,4 +1,6 @@
-// Shared helpers for the integration tests (included with #[path]).
+// Shared helpers for the integration tests (included with #[path]; not every test file
+// uses every helper).
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
@@ -61,4 +63,23 @@ pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
         _ if a == b => {}
         _ => out.push(path.to_owned()),
     }
+}
+
+/// Run `cmd` with `input` on stdin (written from a thread, so a large input cannot
+/// deadlock against a full stdout pipe) and collect its output.
+pub fn run_with_stdin(cmd: &mut std::process::Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let text = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("stdin writer").expect("write stdin");
+    out
 }
