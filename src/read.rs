@@ -97,30 +97,24 @@ fn bom_len(text: &str) -> usize {
 pub fn split_chunks(text: &str) -> Vec<(usize, usize)> {
     let mut chunks = Vec::new();
     let mut chunk_start = bom_len(text);
-    let mut line_start = chunk_start;
-    let bytes = text.as_bytes();
-    while line_start < text.len() {
-        let line_end = next_line(text, line_start);
-        let line = &bytes[line_start..line_end];
-        if line.starts_with(b"---")
-            && line.get(3).is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            && line_start > chunk_start
-        {
+    let is_marker = |at: usize| {
+        text[at..].starts_with("---")
+            && text.as_bytes().get(at + 3).is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    // Only lines starting with `---` can be markers: search for those (a vectorised
+    // substring search) instead of walking every line.
+    let body = chunk_start;
+    let candidates = text[body..].match_indices("\n---").map(|(i, _)| body + i + 1);
+    for line_start in candidates {
+        if is_marker(line_start) && line_start > chunk_start {
             chunks.push((chunk_start, line_start));
             chunk_start = line_start;
         }
-        line_start = line_end;
     }
     if chunk_start < text.len() || chunks.is_empty() {
         chunks.push((chunk_start, text.len()));
     }
     chunks
-}
-
-/// The index just past the next newline at or after `from` (or the end of the text).
-/// (`str::find` with a char uses the standard library's vectorised byte search.)
-fn next_line(text: &str, from: usize) -> usize {
-    text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
 }
 
 /// Byte ranges of concatenated JSON values, or `None` when the text is not JSON.
