@@ -62,14 +62,7 @@ impl Change {
             *self = Change::Map(Vec::new());
         }
         let Change::Map(entries) = self else { unreachable!("just made a map") };
-        let index = match entries.iter().position(|(k, _)| k == name) {
-            Some(i) => i,
-            None => {
-                entries.push((name.to_owned(), Change::default()));
-                entries.len() - 1
-            }
-        };
-        &mut entries[index].1
+        find_or_add(entries, name)
     }
 
     /// Follow several mapping keys.
@@ -83,14 +76,7 @@ impl Change {
             *self = Change::Keyed { field: field.to_owned(), items: Vec::new() };
         }
         let Change::Keyed { items, .. } = self else { unreachable!("just made a list") };
-        let index = match items.iter().position(|(k, _)| k == value) {
-            Some(i) => i,
-            None => {
-                items.push((value.to_owned(), Change::default()));
-                items.len() - 1
-            }
-        };
-        &mut items[index].1
+        find_or_add(items, value)
     }
 
     pub fn set(&mut self, value: impl Into<Value>, on_conflict: OnConflict) {
@@ -124,6 +110,18 @@ impl Change {
         let _ = apply_to_value(&mut value, self, "");
         value
     }
+}
+
+/// The change stored under `key`, added empty when missing (order of first use is kept).
+fn find_or_add<'c>(entries: &'c mut Vec<(String, Change)>, key: &str) -> &'c mut Change {
+    let index = match entries.iter().position(|(k, _)| k == key) {
+        Some(i) => i,
+        None => {
+            entries.push((key.to_owned(), Change::default()));
+            entries.len() - 1
+        }
+    };
+    &mut entries[index].1
 }
 
 /// A field path for messages: `spec.template.spec.containers[name=discovery].env`.
