@@ -124,6 +124,16 @@ fn find_or_add<'c>(entries: &'c mut Vec<(String, Change)>, key: &str) -> &'c mut
     &mut entries[index].1
 }
 
+/// The span to delete for one element of a flow collection, separator included: up to the
+/// next element, else back to the previous one, else just the element.
+fn flow_removal(element: (usize, usize), prev_end: Option<usize>, next_start: Option<usize>) -> (usize, usize) {
+    match (next_start, prev_end) {
+        (Some(next), _) => (element.0, next),
+        (None, Some(prev)) => (prev, element.1),
+        (None, None) => element,
+    }
+}
+
 /// A field path for messages: `spec.template.spec.containers[name=discovery].env`.
 fn join(path: &str, key: &str) -> String {
     let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -637,11 +647,8 @@ impl<'t> Editor<'t> {
         let items = seq.items();
         let Some(item) = items.get(index) else { return };
         if seq.is_flow() {
-            let (start, end) = match (items.get(index + 1), index.checked_sub(1)) {
-                (Some(next), _) => (item.start, next.start),
-                (None, Some(prev)) => (items[prev].end, item.end),
-                (None, None) => (item.start, item.end),
-            };
+            let prev_end = index.checked_sub(1).map(|p| items[p].end);
+            let (start, end) = flow_removal((item.start, item.end), prev_end, items.get(index + 1).map(|n| n.start));
             self.push(start, end, String::new());
             return;
         }
@@ -658,11 +665,9 @@ impl<'t> Editor<'t> {
         };
         let (k, v) = &entries[index];
         if map.is_flow() {
-            let (start, end) = match (entries.get(index + 1), index.checked_sub(1)) {
-                (Some((next, _)), _) => (k.start, next.start),
-                (None, Some(prev)) => (entries[prev].1.end, v.end),
-                (None, None) => (k.start, v.end),
-            };
+            let prev_end = index.checked_sub(1).map(|p| entries[p].1.end);
+            let next_start = entries.get(index + 1).map(|(next, _)| next.start);
+            let (start, end) = flow_removal((k.start, v.end), prev_end, next_start);
             self.push(start, end, String::new());
             return Ok(());
         }
