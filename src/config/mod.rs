@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::yaml::{parse_documents, Anchors};
+use crate::yaml::parse_documents;
 
 pub const API_VERSION: &str = "eastwest.dev/v1alpha1";
 pub const KIND: &str = "MeshNetwork";
@@ -348,7 +348,7 @@ pub fn from_text(text: &str, origin: &str, cluster_override: Option<&str>) -> Re
         Error::config("", format!("{origin}: invalid YAML at line {line} column {col}: {}", e.message))
     })?;
     let values: Vec<serde_json::Value> =
-        docs.iter().filter(|d| !d.root.is_null()).map(|d| d.root.to_json(&Anchors::of(&d.root))).collect();
+        docs.iter().filter(|d| !d.root.is_null()).map(|d| crate::read::node_json(&d.root)).collect();
     let mut configs = values.into_iter().filter(|v| v.get("kind").and_then(|k| k.as_str()) == Some(KIND));
     let Some(first) = configs.next() else {
         return Err(Error::config("", format!("{origin}: no document with kind {KIND}")));

@@ -4,7 +4,7 @@ use serde_json::json;
 fn example() -> serde_json::Value {
     let text = include_str!("../../testdata/configs/two-clusters.yaml");
     let docs = parse_documents(text, 0).expect("example parses");
-    docs[0].root.to_json(&Anchors::of(&docs[0].root))
+    crate::read::node_json(&docs[0].root)
 }
 
 fn with(edit: impl FnOnce(&mut serde_json::Value)) -> Result<Mesh, Error> {
