@@ -3,9 +3,10 @@
 #
 #   bash scripts/fuzz.sh [SECONDS]          (make fuzz FUZZ_SECONDS=...)
 #
-# Targets: stream_reader (any stdin through eastwest::run, plus idempotence of the output)
-# and config_reader (any config text through eastwest::config::from_text, plus the
-# standalone set it generates). Pick some with FUZZ_TARGETS="stream_reader".
+# Targets: stream_reader (any stdin through eastwest::run, plus idempotence of the output),
+# config_reader (any config text through eastwest::config::from_text, plus the standalone
+# set it generates) and fast_reader (the fast YAML reader must build the full parser's
+# tree whenever it takes a text). Pick some with FUZZ_TARGETS="stream_reader".
 #
 # Works on stable Rust: cargo-fuzz passes nightly-only -Z flags to rustc, which stable
 # accepts with RUSTC_BOOTSTRAP=1. cargo-fuzz itself is installed from crates.io into
@@ -21,7 +22,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_TARGET=${1:-60}
-TARGETS=${FUZZ_TARGETS:-"stream_reader config_reader"}
+TARGETS=${FUZZ_TARGETS:-"stream_reader config_reader fast_reader"}
 SANITIZER=${FUZZ_SANITIZER:-none}
 JOBS=${FUZZ_JOBS:-1}
 

@@ -8,6 +8,7 @@
 
 pub mod edit;
 pub mod emit;
+pub mod fast;
 pub mod node;
 pub mod scalar;
 

@@ -24,7 +24,7 @@ pub enum Style {
     Folded,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum Content {
     Scalar { text: String, style: Style, tag: Option<String> },
     Map { entries: Vec<(Node, Node)>, flow: bool },
@@ -32,7 +32,7 @@ pub enum Content {
     Alias(usize),
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Node {
     /// Byte offset of the node's first character (after any anchor or tag for collections
     /// whose start the parser reports there).
@@ -265,7 +265,7 @@ pub struct Pruning {
     pub keep_kind: fn(&str) -> bool,
 }
 
-const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+pub(super) const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 /// Parse every document of `text`, which sits at byte `base` of the whole input.
 pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, SyntaxError> {
@@ -274,11 +274,22 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
 
 /// Parse, storing of a document whose `kind` fails `pruning` (when `kind` comes before
 /// the other top-level keys, as renderers write it) only apiVersion, kind and metadata.
+///
+/// The common case goes through the fast reader ([`super::fast`]); anything it does not
+/// handle, errors included, through the full parser.
 pub fn parse_documents_pruned(
     text: &str,
     base: usize,
     pruning: Option<Pruning>,
 ) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    match super::fast::parse(text, base, pruning) {
+        Some(docs) => Ok(docs),
+        None => parse_events(text, base, pruning),
+    }
+}
+
+/// [`parse_documents_pruned`] with the full parser alone: built from saphyr-parser's events.
+pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
     let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -336,6 +347,14 @@ pub fn parse_documents_pruned(
                         skip_rest = !matches!(value.as_ref(), "List" | "ResourceList");
                     }
                 }
+                // The parser's span of a quoted scalar can run on over the spaces and the
+                // comment after its closing quote; they are not the scalar's.
+                let end = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        closing_quote_end(text_at(text, &offsets, start, end)).map_or(end, |len| start + len)
+                    }
+                    _ => end,
+                };
                 Some(Node {
                     start,
                     end,
@@ -363,8 +382,11 @@ pub fn parse_documents_pruned(
                 stack.push(if under_skipped || skipped_top_level {
                     Frame::Skipped { start, anchor, keys: is_map.then(Vec::new), expecting_key: true }
                 } else {
-                    let flow = text_at(text, &offsets, start, end).trim_end().ends_with(['{', '[']);
-                    let node_start = if flow { end.saturating_sub(1) } else { start };
+                    // A flow collection starts at its bracket, which the event's span may
+                    // follow with spaces.
+                    let opening = text_at(text, &offsets, start, end).trim_end();
+                    let flow = opening.ends_with(['{', '[']);
+                    let node_start = if flow { start + opening.len() - 1 } else { start };
                     if is_map {
                         Frame::Map { start: node_start, anchor, flow, entries: Vec::new(), key: None }
                     } else {
@@ -374,6 +396,10 @@ pub fn parse_documents_pruned(
                 None
             }
             Event::MappingEnd | Event::SequenceEnd => {
+                // Just past a flow collection's closing bracket (the event's span can run on
+                // over a comment after it).
+                let closing_end =
+                    if text_at(text, &offsets, start, end).starts_with([']', '}']) { start + 1 } else { end };
                 let frame = stack
                     .pop()
                     .ok_or_else(|| SyntaxError { offset: start, message: "unbalanced collection end".to_owned() })?;
@@ -382,22 +408,23 @@ pub fn parse_documents_pruned(
                         check_duplicate_keys(&entries)?;
                         let mut node =
                             Node { start: node_start, end: start, anchor, content: Content::Map { entries, flow } };
-                        node.end = if flow { end } else { block_end(&node) };
+                        node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
                     Frame::Seq { start: node_start, anchor, flow, items } => {
                         let mut node =
                             Node { start: node_start, end: start, anchor, content: Content::Seq { items, flow } };
-                        node.end = if flow { end } else { block_end(&node) };
+                        node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
                     Frame::Skipped { start: node_start, anchor, keys, .. } => {
                         if let Some(keys) = keys {
                             check_duplicate_key_names(&keys)?;
                         }
-                        // A placeholder; the subtree itself was checked and dropped.
+                        // A placeholder, empty at the subtree's start; the subtree itself
+                        // was checked and dropped.
                         let content = Content::Scalar { text: String::new(), style: Style::Plain, tag: None };
-                        Node { start: node_start, end, anchor, content }
+                        Node { start: node_start, end: node_start, anchor, content }
                     }
                 };
                 if node.anchor != 0 {
@@ -435,6 +462,22 @@ pub fn parse_documents_pruned(
 
 fn text_at<'t>(text: &'t str, offsets: &Offsets, start: usize, end: usize) -> &'t str {
     text.get(start - offsets.base..end - offsets.base).unwrap_or("")
+}
+
+/// The length of a quoted scalar's source up to and including its closing quote.
+fn closing_quote_end(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let quote = *bytes.first()?;
+    let mut i = 1;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\\' if quote == b'"' => i += 2,
+            _ if c == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn span_bytes(offsets: &Offsets, span: &Span) -> (usize, usize) {

@@ -1,0 +1,818 @@
+//! A fast reader for the YAML that renderers write, with a way out to the full parser.
+//!
+//! Helm, kustomize and kubectl all write the same narrow dialect: block mappings and
+//! sequences, plain and quoted scalars, literal and folded block scalars, short flow
+//! collections and comments. This reader understands only that dialect and builds exactly
+//! the tree the full parser ([`super::node::parse_events`]) builds from it: the same text,
+//! styles and byte spans. The moment it meets anything else (anchors, tags, explicit keys,
+//! tabs, directives, several documents in one chunk, or any syntax error) it gives up and
+//! returns `None`, and the caller parses the chunk again with the full parser, which also
+//! writes the error message. So this module can make a chunk faster to read but never
+//! change what it means; the tests below and the `fast_reader` fuzz target hold it to that.
+//!
+//! Why it exists: the full parser's scanner was about 60% of eastwest's time on big inputs
+//! (see issue 5 in the README's benchmark section).
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use super::node::{Content, Node, ParsedDoc, Pruning, Style, IDENTITY_KEYS, MAX_EXPANDED_NODES};
+
+/// Deeper documents go to the full parser, which enforces its own limit with a message.
+const MAX_DEPTH: usize = 64;
+/// YAML limits an implicit key to 1024 characters.
+const MAX_KEY_LEN: usize = 1024;
+/// What [`Reader::at`] answers past the end of the text (a real NUL is never read: see
+/// [`only_plain_characters`]).
+const EOF: u8 = 0;
+
+/// Parse a chunk holding one document, or `None` when the full parser must do it.
+pub fn parse(text: &str, base: usize, pruning: Option<Pruning>) -> Option<Vec<ParsedDoc>> {
+    if !only_plain_characters(text.as_bytes()) {
+        return None;
+    }
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        base,
+        pos: 0,
+        nodes: 0,
+        depth: 0,
+        storing: true,
+        drop_next_collection: false,
+    };
+    let root = reader.document(pruning)?;
+    Some(vec![ParsedDoc { root }])
+}
+
+/// No tab, carriage return or other control character, no BOM, and none of the characters
+/// YAML 1.1 counts as line breaks (NEL, LS, PS): those are the full parser's business.
+fn only_plain_characters(bytes: &[u8]) -> bool {
+    // Most chunks are pure printable ASCII; an or-fold over a block compiles to SIMD.
+    let suspicious = |block: &[u8]| block.iter().fold(false, |any, &c| any | ((c < 0x20 && c != b'\n') | (c >= 0x7F)));
+    for (n, block) in bytes.chunks(64).enumerate() {
+        if suspicious(block) {
+            let at = n * 64;
+            for (i, &c) in block.iter().enumerate() {
+                let next = |k: usize| bytes.get(at + i + k).copied();
+                let refused = match c {
+                    b'\n' => false,
+                    0..=0x1F | 0x7F => true,
+                    0xC2 => matches!(next(1), Some(0x80..=0x9F)),
+                    0xE2 => next(1) == Some(0x80) && matches!(next(2), Some(0xA8 | 0xA9)),
+                    0xEF => matches!((next(1), next(2)), (Some(0xBB), Some(0xBF)) | (Some(0xBF), Some(0xBE | 0xBF))),
+                    _ => false,
+                };
+                if refused {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// A mapping key as written: its text (decoded when quoted), style and where it sits.
+struct Key<'t> {
+    text: Cow<'t, str>,
+    style: Style,
+    start: usize,
+    end: usize,
+    /// Offset of the `:` that ends it.
+    colon: usize,
+}
+
+enum Chomp {
+    Clip,
+    Strip,
+    Keep,
+}
+
+/// Offsets inside the reader are relative to the chunk; nodes get `base` added.
+struct Reader<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    base: usize,
+    /// Start of the next line not yet read.
+    pos: usize,
+    /// Nodes of the document so far, held to the full parser's limit.
+    nodes: u64,
+    depth: usize,
+    /// False inside a collection that pruning drops: it is still read and checked, not kept.
+    storing: bool,
+    /// Set by the root mapping before reading a value that pruning drops if it is a collection.
+    drop_next_collection: bool,
+}
+
+impl<'t> Reader<'t> {
+    fn at(&self, i: usize) -> u8 {
+        self.bytes.get(i).copied().unwrap_or(EOF)
+    }
+
+    fn is_line_end(&self, i: usize) -> bool {
+        matches!(self.at(i), b'\n' | EOF)
+    }
+
+    fn line_end(&self, from: usize) -> usize {
+        match self.bytes.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+            Some(i) => from + i,
+            None => self.bytes.len(),
+        }
+    }
+
+    fn next_line(&self, line_end: usize) -> usize {
+        (line_end + 1).min(self.bytes.len())
+    }
+
+    fn spaces(&self, from: usize) -> usize {
+        self.bytes.get(from..).map_or(0, |rest| rest.iter().take_while(|&&c| c == b' ').count())
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Option<&'t str> {
+        self.text.get(start..end)
+    }
+
+    fn node(&self, start: usize, end: usize, content: Content) -> Node {
+        Node { start: self.base + start, end: self.base + end, anchor: 0, content }
+    }
+
+    fn scalar(&self, start: usize, end: usize, text: Cow<'_, str>, style: Style) -> Node {
+        // Inside a dropped collection only the shape is needed, not the text.
+        let text = if self.storing { text.into_owned() } else { String::new() };
+        self.node(start, end, Content::Scalar { text, style, tag: None })
+    }
+
+    /// What the full parser leaves in place of a collection that pruning drops.
+    fn placeholder(&self, start: usize) -> Node {
+        self.node(start, start, Content::Scalar { text: String::new(), style: Style::Plain, tag: None })
+    }
+
+    fn null(&mut self, at: usize) -> Option<Node> {
+        self.count_node()?;
+        Some(self.scalar(at, at, Cow::Borrowed(""), Style::Plain))
+    }
+
+    fn count_node(&mut self) -> Option<()> {
+        self.nodes += 1;
+        (self.nodes <= MAX_EXPANDED_NODES).then_some(())
+    }
+
+    /// Open a collection: returns whether it is kept, after checking depth and size.
+    fn enter(&mut self) -> Option<bool> {
+        self.depth += 1;
+        self.count_node()?;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let kept = self.storing && !std::mem::take(&mut self.drop_next_collection);
+        Some(std::mem::replace(&mut self.storing, kept))
+    }
+
+    /// Close a collection opened by [`Self::enter`], which returned `outer`.
+    fn leave(&mut self, outer: bool) {
+        self.depth -= 1;
+        self.storing = outer;
+    }
+
+    /// Past blank and comment lines; the next line with content, as (line start, indent).
+    fn skip_to_content(&mut self) -> Option<(usize, usize)> {
+        while self.pos < self.bytes.len() {
+            let indent = self.spaces(self.pos);
+            let first = self.pos + indent;
+            if self.is_line_end(first) || self.at(first) == b'#' {
+                self.pos = self.next_line(self.line_end(first));
+                continue;
+            }
+            return Some((self.pos, indent));
+        }
+        None
+    }
+
+    /// After a token ending at `from`, the line may hold only spaces and a comment; then
+    /// reading goes on at the next line.
+    fn end_line(&mut self, from: usize) -> Option<()> {
+        let p = from + self.spaces(from);
+        if self.is_line_end(p) || (self.at(p) == b'#' && p > from) {
+            self.pos = self.next_line(self.line_end(p));
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn is_seq_entry(&self, at: usize) -> bool {
+        self.at(at) == b'-' && matches!(self.at(at + 1), b' ' | b'\n' | EOF)
+    }
+
+    /// Can a plain scalar start at `at`? (`-`, `?` and `:` only before a non-space.)
+    fn plain_starts(&self, at: usize, flow: bool) -> bool {
+        match self.at(at) {
+            b'-' | b'?' | b':' => {
+                let next = self.at(at + 1);
+                !(matches!(next, b' ' | b'\n' | EOF) || (flow && is_flow_indicator(next)))
+            }
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@'
+            | b'`' | b' ' | b'\n' | EOF => false,
+            _ => true,
+        }
+    }
+
+    // --- block structure ---------------------------------------------------------------
+
+    /// One document: an optional `---` line, then a block mapping at column 0, then nothing.
+    fn document(&mut self, pruning: Option<Pruning>) -> Option<Node> {
+        let (mut line, mut indent) = self.skip_to_content()?;
+        if indent == 0 && self.bytes[line..].starts_with(b"---") && matches!(self.at(line + 3), b' ' | b'\n' | EOF) {
+            self.end_line(line + 3)?;
+            match self.skip_to_content() {
+                Some(next) => (line, indent) = next,
+                // `---` and comments (Helm writes those for templates that render nothing):
+                // a null document, placed where the chunk ends.
+                None => return self.null(self.bytes.len()),
+            }
+        }
+        if indent != 0 {
+            return None;
+        }
+        let root = self.block_map(line, 0, pruning)?;
+        match self.skip_to_content() {
+            None => Some(root),
+            Some(_) => None,
+        }
+    }
+
+    /// A block mapping whose first key is at `first`, in column `col`. `pruning` is given
+    /// for the root only: once `kind` says the document is pruned, its other top-level
+    /// collections are read and checked but not kept (as the full parser does).
+    fn block_map(&mut self, first: usize, col: usize, pruning: Option<Pruning>) -> Option<Node> {
+        let outer = self.enter()?;
+        let kept = self.storing;
+        let mut entries = Vec::new();
+        let mut keys: Vec<Cow<'t, str>> = Vec::new();
+        let mut end;
+        let mut at = first;
+        let mut drop_rest = false;
+        loop {
+            let key = self.key(at)?;
+            self.count_node()?;
+            self.drop_next_collection = drop_rest && !IDENTITY_KEYS.contains(&key.text.as_ref());
+            let value = self.map_value(key.colon, col)?;
+            self.drop_next_collection = false;
+            if let (Some(p), Content::Scalar { text, .. }) = (pruning, &value.content) {
+                if key.text == "kind" && !(p.keep_kind)(text) {
+                    drop_rest = !matches!(text.as_str(), "List" | "ResourceList");
+                }
+            }
+            end = value.end - self.base;
+            if kept {
+                let key_node = self.scalar(key.start, key.end, Cow::Borrowed(&key.text), key.style);
+                entries.push((key_node, value));
+            }
+            keys.push(key.text);
+            match self.skip_to_content() {
+                Some((line, indent)) if indent == col && !self.is_seq_entry(line + indent) => at = line + indent,
+                Some((_, indent)) if indent > col => return None,
+                _ => break,
+            }
+        }
+        if has_duplicates(&keys) {
+            return None;
+        }
+        self.leave(outer);
+        Some(if kept { self.node(first, end, Content::Map { entries, flow: false }) } else { self.placeholder(first) })
+    }
+
+    /// A mapping key at `at`: a one-line plain or quoted scalar followed by `:` and a space.
+    fn key(&self, at: usize) -> Option<Key<'t>> {
+        let (text, style, end) = match self.at(at) {
+            quote @ (b'"' | b'\'') => {
+                let (text, end) = self.quoted_text(at, None)?;
+                (text, if quote == b'"' { Style::DoubleQuoted } else { Style::SingleQuoted }, end)
+            }
+            _ if self.plain_starts(at, false) => {
+                let mut i = at;
+                let colon = loop {
+                    let rest = self.bytes.get(i..)?;
+                    i += memchr::memchr3(b':', b'#', b'\n', rest)?;
+                    match self.at(i) {
+                        b':' if matches!(self.at(i + 1), b' ' | b'\n' | EOF) => break i,
+                        b'#' if self.at(i.wrapping_sub(1)) == b' ' => return None,
+                        b'\n' => return None,
+                        _ => i += 1,
+                    }
+                };
+                let text = self.slice(at, colon)?.trim_end_matches(' ');
+                (Cow::Borrowed(text), Style::Plain, at + text.len())
+            }
+            _ => return None,
+        };
+        let colon = end + self.spaces(end);
+        let ends_key = self.at(colon) == b':' && matches!(self.at(colon + 1), b' ' | b'\n' | EOF);
+        (ends_key && end - at <= MAX_KEY_LEN).then_some(Key { text, style, start: at, end, colon })
+    }
+
+    /// The value after a key's `:` at `colon`, for a mapping in column `col`.
+    fn map_value(&mut self, colon: usize, col: usize) -> Option<Node> {
+        let after = colon + 1;
+        let p = after + self.spaces(after);
+        if self.is_line_end(p) || self.at(p) == b'#' {
+            self.pos = self.next_line(self.line_end(p));
+            // The full parser puts an absent value at the colon.
+            return self.below(col, colon, true);
+        }
+        self.inline_value(p, col)
+    }
+
+    /// A value that starts on a later line: a collection indented past `col` (or a
+    /// sequence in `col` itself, for a mapping value), or else null at `null_at`.
+    fn below(&mut self, col: usize, null_at: usize, sequence_in_col: bool) -> Option<Node> {
+        if let Some((line, indent)) = self.skip_to_content() {
+            let at = line + indent;
+            if indent > col {
+                if self.is_seq_entry(at) {
+                    return self.block_seq(at, indent, false);
+                }
+                if self.key(at).is_some() {
+                    return self.block_map(at, indent, None);
+                }
+                // A flow collection or scalar on a line of its own (Helm writes `{}` so).
+                if matches!(self.at(at), b'|' | b'>') {
+                    return None;
+                }
+                return self.inline_value(at, col);
+            }
+            if indent == col && sequence_in_col && self.is_seq_entry(at) {
+                return self.block_seq(at, indent, true);
+            }
+        }
+        self.null(null_at)
+    }
+
+    /// A block sequence whose first `-` is at `first`, in column `col`. `in_key_column`:
+    /// the sequence is a mapping value written in the key's column, which the full parser
+    /// reports as starting after the first `-` rather than at it.
+    fn block_seq(&mut self, first: usize, col: usize, in_key_column: bool) -> Option<Node> {
+        let outer = self.enter()?;
+        let kept = self.storing;
+        let mut items = Vec::new();
+        let mut start = None;
+        let mut end;
+        let mut dash = first;
+        loop {
+            let after = dash + 1;
+            let p = after + self.spaces(after);
+            let item = if self.is_line_end(p) || self.at(p) == b'#' {
+                let line_end = self.line_end(p);
+                start.get_or_insert(if in_key_column { line_end } else { dash });
+                self.pos = self.next_line(line_end);
+                self.below(col, line_end, false)?
+            } else {
+                start.get_or_insert(if in_key_column { p } else { dash });
+                let p_col = col + (p - dash);
+                if self.is_seq_entry(p) {
+                    self.block_seq(p, p_col, false)?
+                } else if self.key(p).is_some() {
+                    self.block_map(p, p_col, None)?
+                } else {
+                    self.inline_value(p, col)?
+                }
+            };
+            end = item.end - self.base;
+            if kept {
+                items.push(item);
+            }
+            match self.skip_to_content() {
+                Some((line, indent)) if indent == col && self.is_seq_entry(line + indent) => dash = line + indent,
+                Some((_, indent)) if indent > col || (indent == col && !in_key_column) => return None,
+                _ => break,
+            }
+        }
+        self.leave(outer);
+        let start = start.unwrap_or(first);
+        Some(if kept { self.node(start, end, Content::Seq { items, flow: false }) } else { self.placeholder(start) })
+    }
+
+    /// A scalar or flow collection starting at `p`, on the line of its key or `-`; `col`
+    /// is the column of the mapping or sequence it belongs to.
+    fn inline_value(&mut self, p: usize, col: usize) -> Option<Node> {
+        match self.at(p) {
+            b'|' | b'>' => self.block_scalar(p, col),
+            quote @ (b'"' | b'\'') => {
+                let (text, end) = self.quoted_text(p, Some(col))?;
+                self.count_node()?;
+                self.end_line(end)?;
+                let style = if quote == b'"' { Style::DoubleQuoted } else { Style::SingleQuoted };
+                Some(self.scalar(p, end, text, style))
+            }
+            b'[' | b'{' => {
+                let mut i = p;
+                let node = self.flow_collection(&mut i, col)?;
+                self.end_line(i)?;
+                Some(node)
+            }
+            _ => self.plain(p, col),
+        }
+    }
+
+    // --- scalars -----------------------------------------------------------------------
+
+    /// One line of a plain scalar from `from`: where its text ends, where the line ends,
+    /// and whether a comment ended it. `None` for `: ` inside (a mapping where a value
+    /// must be: an error, left to the full parser).
+    fn plain_line(&self, from: usize) -> Option<(usize, usize, bool)> {
+        let mut i = from;
+        loop {
+            let found = self.bytes.get(i..).and_then(|rest| memchr::memchr3(b':', b'#', b'\n', rest));
+            let Some(offset) = found else {
+                let end = self.bytes.len();
+                return Some((from + self.slice(from, end)?.trim_end_matches(' ').len(), end, false));
+            };
+            i += offset;
+            match self.at(i) {
+                b'\n' => return Some((from + self.slice(from, i)?.trim_end_matches(' ').len(), i, false)),
+                b'#' if self.at(i.wrapping_sub(1)) == b' ' => {
+                    return Some((from + self.slice(from, i)?.trim_end_matches(' ').len(), self.line_end(i), true))
+                }
+                b':' if matches!(self.at(i + 1), b' ' | b'\n' | EOF) => return None,
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// A plain scalar in block context, folding the lines that continue it (indented past
+    /// `col`, not comments).
+    fn plain(&mut self, p: usize, col: usize) -> Option<Node> {
+        if !self.plain_starts(p, false) {
+            return None;
+        }
+        self.count_node()?;
+        let (mut end, line_end, mut commented) = self.plain_line(p)?;
+        let mut folded: Option<String> = None;
+        let mut next = self.next_line(line_end);
+        while !commented {
+            let mut breaks = 0;
+            let mut line = next;
+            while line < self.bytes.len() && self.is_line_end(line + self.spaces(line)) {
+                breaks += 1;
+                line = self.next_line(line + self.spaces(line));
+            }
+            let indent = self.spaces(line);
+            let first = line + indent;
+            if self.at(first) == EOF || self.at(first) == b'#' || indent <= col {
+                break;
+            }
+            // Any text may go on a plain scalar, except what would read as a new entry.
+            if matches!(self.at(first), b'-' | b'?' | b':') && matches!(self.at(first + 1), b' ' | b'\n' | EOF) {
+                return None;
+            }
+            let (text_end, line_end, comment) = self.plain_line(first)?;
+            if self.storing {
+                let text = folded.get_or_insert_with(|| self.text.get(p..end).unwrap_or_default().to_owned());
+                if breaks == 0 {
+                    text.push(' ');
+                } else {
+                    text.extend(std::iter::repeat_n('\n', breaks));
+                }
+                text.push_str(self.slice(first, text_end)?);
+            }
+            end = text_end;
+            commented = comment;
+            next = self.next_line(line_end);
+        }
+        self.pos = next;
+        let text = match folded {
+            Some(text) => Cow::Owned(text),
+            None => Cow::Borrowed(self.slice(p, end)?),
+        };
+        Some(self.scalar(p, end, text, Style::Plain))
+    }
+
+    /// A quoted scalar opening at `open`: its decoded text and the offset after its closing
+    /// quote. `col` is the column its continuation lines must be indented past; `None`
+    /// allows one line only (keys).
+    fn quoted_text(&self, open: usize, col: Option<usize>) -> Option<(Cow<'t, str>, usize)> {
+        let quote = self.at(open);
+        let double = quote == b'"';
+        let body = open + 1;
+        let stop = body + memchr::memchr3(quote, b'\\', b'\n', self.bytes.get(body..)?)?;
+        if self.at(stop) == quote && (double || self.at(stop + 1) != b'\'') {
+            return Some((Cow::Borrowed(self.slice(body, stop)?), stop + 1));
+        }
+        let mut out = String::new();
+        let mut i = stop;
+        let mut run = body;
+        loop {
+            let c = self.at(i);
+            if c == EOF {
+                return None;
+            }
+            if c == quote {
+                out.push_str(self.slice(run, i)?);
+                if !double && self.at(i + 1) == b'\'' {
+                    out.push('\'');
+                    i += 2;
+                    run = i;
+                    continue;
+                }
+                return Some((Cow::Owned(out), i + 1));
+            }
+            if c == b'\\' && double {
+                out.push_str(self.slice(run, i)?);
+                let (ch, len) = match self.at(i + 1) {
+                    b'0' => ('\0', 2),
+                    b'a' => ('\x07', 2),
+                    b'b' => ('\x08', 2),
+                    b't' => ('\t', 2),
+                    b'n' => ('\n', 2),
+                    b'v' => ('\x0b', 2),
+                    b'f' => ('\x0c', 2),
+                    b'r' => ('\r', 2),
+                    b'e' => ('\x1b', 2),
+                    b' ' => (' ', 2),
+                    b'"' => ('"', 2),
+                    b'/' => ('/', 2),
+                    b'\\' => ('\\', 2),
+                    b'N' => ('\u{85}', 2),
+                    b'_' => ('\u{a0}', 2),
+                    b'L' => ('\u{2028}', 2),
+                    b'P' => ('\u{2029}', 2),
+                    b'x' => (self.hex_char(i + 2, 2)?, 4),
+                    b'u' => (self.hex_char(i + 2, 4)?, 6),
+                    b'U' => (self.hex_char(i + 2, 8)?, 10),
+                    // Escaped line breaks and anything unusual: the full parser's.
+                    _ => return None,
+                };
+                out.push(ch);
+                i += len;
+                run = i;
+                continue;
+            }
+            if c == b'\n' {
+                let col = col?;
+                // Spaces before a line break are not content; blank lines become newlines,
+                // a single break a space.
+                out.push_str(self.slice(run, i)?.trim_end_matches(' '));
+                let mut line = i + 1;
+                let mut breaks = 0;
+                while line < self.bytes.len() && self.at(line + self.spaces(line)) == b'\n' {
+                    breaks += 1;
+                    line += self.spaces(line) + 1;
+                }
+                let indent = self.spaces(line);
+                if indent <= col || self.at(line + indent) == EOF {
+                    return None;
+                }
+                if breaks == 0 {
+                    out.push(' ');
+                } else {
+                    out.extend(std::iter::repeat_n('\n', breaks));
+                }
+                i = line + indent;
+                run = i;
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    fn hex_char(&self, from: usize, digits: usize) -> Option<char> {
+        let hex = self.slice(from, from + digits)?;
+        if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        char::from_u32(u32::from_str_radix(hex, 16).ok()?)
+    }
+
+    /// A literal (`|`) or folded (`>`) block scalar whose indicator is at `p`, for a
+    /// collection in column `col`. More-indented folded lines, whitespace-only lines
+    /// longer than the indentation and empty scalars are left to the full parser.
+    fn block_scalar(&mut self, p: usize, col: usize) -> Option<Node> {
+        let literal = self.at(p) == b'|';
+        let mut chomp = Chomp::Clip;
+        let mut explicit_indent = None;
+        let mut i = p + 1;
+        // Chomping and indentation indicators, in either order, each at most once.
+        for _ in 0..2 {
+            match self.at(i) {
+                b'-' | b'+' if matches!(chomp, Chomp::Clip) => {
+                    chomp = if self.at(i) == b'-' { Chomp::Strip } else { Chomp::Keep };
+                }
+                c @ b'1'..=b'9' if explicit_indent.is_none() => explicit_indent = Some(col + usize::from(c - b'0')),
+                _ => break,
+            }
+            i += 1;
+        }
+        if !matches!(self.at(i), b' ' | b'\n' | EOF) {
+            return None;
+        }
+        self.end_line(i)?;
+        self.count_node()?;
+        let mut out = String::new();
+        let mut line = self.pos;
+        let mut indent = explicit_indent;
+        let mut widest_leading_blank = 0;
+        let mut breaks = 0;
+        let mut start = None;
+        // Where the scalar ends, as the full parser reports it: at the first non-space of
+        // the line that ends it, after any trailing blank lines.
+        let end = loop {
+            if line >= self.bytes.len() {
+                break self.bytes.len();
+            }
+            let spaces = self.spaces(line);
+            let blank = self.is_line_end(line + spaces);
+            let content_indent = match indent {
+                None if blank => {
+                    widest_leading_blank = widest_leading_blank.max(spaces);
+                    breaks += 1;
+                    line = self.next_line(line + spaces);
+                    continue;
+                }
+                None => {
+                    if spaces <= col || widest_leading_blank > spaces {
+                        return None;
+                    }
+                    *indent.insert(spaces)
+                }
+                Some(content_indent) if blank => {
+                    // Spaces past the indentation would be content of a blank-looking line.
+                    if spaces > content_indent {
+                        return None;
+                    }
+                    breaks += 1;
+                    line = self.next_line(line + spaces);
+                    continue;
+                }
+                Some(content_indent) if spaces < content_indent => break line + spaces,
+                Some(content_indent) => content_indent,
+            };
+            let from = line + content_indent;
+            let line_end = self.line_end(from);
+            let text = self.slice(from, line_end)?;
+            if !literal && (text.starts_with(' ') || (start.is_none() && breaks > 0)) {
+                return None;
+            }
+            if self.storing {
+                match (start.is_some(), literal) {
+                    (false, _) => out.extend(std::iter::repeat_n('\n', breaks)),
+                    (true, true) => out.extend(std::iter::repeat_n('\n', breaks + 1)),
+                    (true, false) if breaks == 0 => out.push(' '),
+                    (true, false) => out.extend(std::iter::repeat_n('\n', breaks)),
+                }
+                out.push_str(text);
+            }
+            start.get_or_insert(from);
+            breaks = 0;
+            line = self.next_line(line_end);
+        };
+        // A last line without a line break, blank or not: the full parser's (its chomping
+        // differs there).
+        let ends_unbroken = end == self.bytes.len() && !self.text.ends_with('\n');
+        let start = start.filter(|_| !ends_unbroken)?;
+        match chomp {
+            Chomp::Clip => out.push('\n'),
+            Chomp::Strip => {}
+            Chomp::Keep => out.extend(std::iter::repeat_n('\n', breaks + 1)),
+        }
+        self.pos = if end == self.bytes.len() { end } else { line };
+        let style = if literal { Style::Literal } else { Style::Folded };
+        Some(self.scalar(start, end, Cow::Owned(out), style))
+    }
+
+    // --- flow collections --------------------------------------------------------------
+
+    /// Spaces, line breaks and comments inside a flow collection; continuation lines must
+    /// be indented past `col`.
+    fn flow_space(&self, i: &mut usize, col: usize) -> Option<()> {
+        loop {
+            match self.at(*i) {
+                b' ' => *i += 1,
+                b'\n' => {
+                    *i += 1;
+                    let indent = self.spaces(*i);
+                    if indent <= col && !self.is_line_end(*i + indent) {
+                        return None;
+                    }
+                }
+                b'#' if matches!(self.at(i.wrapping_sub(1)), b' ' | b'\n') => *i = self.line_end(*i),
+                _ => return Some(()),
+            }
+        }
+    }
+
+    /// A flow mapping or sequence opening at `*i`; leaves `*i` after its closing bracket.
+    fn flow_collection(&mut self, i: &mut usize, col: usize) -> Option<Node> {
+        let outer = self.enter()?;
+        let kept = self.storing;
+        let open = *i;
+        let is_map = self.at(open) == b'{';
+        let close = if is_map { b'}' } else { b']' };
+        let mut entries = Vec::new();
+        let mut items = Vec::new();
+        let mut keys: Vec<Cow<'t, str>> = Vec::new();
+        *i += 1;
+        self.flow_space(i, col)?;
+        while self.at(*i) != close {
+            if is_map {
+                let key_start = *i;
+                let (key, style) = self.flow_scalar_text(i, col)?;
+                self.count_node()?;
+                let key_end = *i;
+                // A key and its `:` share a line.
+                *i += self.spaces(*i);
+                if self.at(*i) != b':' {
+                    return None;
+                }
+                *i += 1;
+                self.flow_space(i, col)?;
+                if matches!(self.at(*i), b',' | b'}') {
+                    return None;
+                }
+                let value = self.flow_node(i, col)?;
+                if kept {
+                    entries.push((self.scalar(key_start, key_end, Cow::Borrowed(&key), style), value));
+                }
+                keys.push(key);
+            } else {
+                let item = self.flow_node(i, col)?;
+                if kept {
+                    items.push(item);
+                }
+            }
+            self.flow_space(i, col)?;
+            match self.at(*i) {
+                b',' => {
+                    *i += 1;
+                    self.flow_space(i, col)?;
+                    // A trailing comma: valid, rare, the full parser's.
+                    if self.at(*i) == close {
+                        return None;
+                    }
+                }
+                c if c == close => {}
+                _ => return None,
+            }
+        }
+        *i += 1;
+        if has_duplicates(&keys) {
+            return None;
+        }
+        self.leave(outer);
+        let content = if is_map { Content::Map { entries, flow: true } } else { Content::Seq { items, flow: true } };
+        Some(if kept { self.node(open, *i, content) } else { self.placeholder(open) })
+    }
+
+    fn flow_node(&mut self, i: &mut usize, col: usize) -> Option<Node> {
+        if matches!(self.at(*i), b'[' | b'{') {
+            return self.flow_collection(i, col);
+        }
+        let start = *i;
+        let (text, style) = self.flow_scalar_text(i, col)?;
+        self.count_node()?;
+        Some(self.scalar(start, *i, text, style))
+    }
+
+    /// A quoted or plain scalar inside a flow collection; leaves `*i` after it.
+    fn flow_scalar_text(&self, i: &mut usize, col: usize) -> Option<(Cow<'t, str>, Style)> {
+        let start = *i;
+        match self.at(start) {
+            quote @ (b'"' | b'\'') => {
+                let (text, end) = self.quoted_text(start, Some(col))?;
+                *i = end;
+                Some((text, if quote == b'"' { Style::DoubleQuoted } else { Style::SingleQuoted }))
+            }
+            _ if self.plain_starts(start, true) => {
+                let mut j = start;
+                loop {
+                    match self.at(j) {
+                        b'\n' | EOF | b',' | b'[' | b']' | b'{' | b'}' => break,
+                        b':' if matches!(self.at(j + 1), b' ' | b'\n' | EOF) || is_flow_indicator(self.at(j + 1)) => {
+                            break
+                        }
+                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => break,
+                        _ => j += 1,
+                    }
+                }
+                let text = self.slice(start, j)?.trim_end_matches(' ');
+                *i = start + text.len();
+                Some((Cow::Borrowed(text), Style::Plain))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn is_flow_indicator(c: u8) -> bool {
+    matches!(c, b',' | b'[' | b']' | b'{' | b'}')
+}
+
+fn has_duplicates(keys: &[Cow<'_, str>]) -> bool {
+    if keys.len() <= 16 {
+        return keys.iter().enumerate().any(|(i, key)| keys[i + 1..].contains(key));
+    }
+    let mut seen = HashSet::with_capacity(keys.len());
+    !keys.iter().all(|key| seen.insert(key.as_ref()))
+}
+
+#[cfg(test)]
+mod tests;
