@@ -104,7 +104,7 @@ pub fn split_chunks(text: &str) -> Vec<(usize, usize)> {
     // Only lines starting with `---` can be markers: search for those (a vectorised
     // substring search) instead of walking every line.
     let body = chunk_start;
-    let candidates = text[body..].match_indices("\n---").map(|(i, _)| body + i + 1);
+    let candidates = memchr::memmem::find_iter(&text.as_bytes()[body..], b"\n---").map(|i| body + i + 1);
     for line_start in candidates {
         if is_marker(line_start) && line_start > chunk_start {
             chunks.push((chunk_start, line_start));
