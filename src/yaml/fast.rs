@@ -8,10 +8,11 @@
 //! tabs, directives, several documents in one chunk, or any syntax error) it gives up and
 //! returns `None`, and the caller parses the chunk again with the full parser, which also
 //! writes the error message. So this module can make a chunk faster to read but never
-//! change what it means; the tests below and the `fast_reader` fuzz target hold it to that.
+//! change what it means; the tests (`fast/tests.rs`, `tests/fast_reader.rs`) and the
+//! `fast_reader` fuzz target hold it to that.
 //!
-//! Why it exists: the full parser's scanner was about 60% of eastwest's time on big inputs
-//! (see issue 5 in the README's benchmark section).
+//! Why it exists: the full parser's scanner took about 60% of eastwest's time on big
+//! inputs (README, "Performance").
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -40,6 +41,7 @@ pub fn parse(text: &str, base: usize, pruning: Option<Pruning>) -> Option<Vec<Pa
         depth: 0,
         storing: true,
         drop_next_collection: false,
+        saw_marker: false,
     };
     let root = reader.document(pruning)?;
     Some(vec![ParsedDoc { root }])
@@ -102,6 +104,8 @@ struct Reader<'t> {
     storing: bool,
     /// Set by the root mapping before reading a value that pruning drops if it is a collection.
     drop_next_collection: bool,
+    /// A `---` or `...` line came after the document's start.
+    saw_marker: bool,
 }
 
 impl<'t> Reader<'t> {
@@ -175,7 +179,23 @@ impl<'t> Reader<'t> {
     }
 
     /// Past blank and comment lines; the next line with content, as (line start, indent).
+    /// A document marker (`---`, `...`) ends the content, as the end of the text does, and
+    /// is remembered: it means another document, which this reader leaves alone.
     fn skip_to_content(&mut self) -> Option<(usize, usize)> {
+        let (line, indent) = self.skip_blank_and_comment_lines()?;
+        if indent == 0 && self.is_document_marker(line) {
+            self.saw_marker = true;
+            return None;
+        }
+        Some((line, indent))
+    }
+
+    fn is_document_marker(&self, line: usize) -> bool {
+        let head = self.bytes.get(line..line + 3);
+        matches!(head, Some(b"---" | b"...")) && matches!(self.at(line + 3), b' ' | b'\n' | EOF)
+    }
+
+    fn skip_blank_and_comment_lines(&mut self) -> Option<(usize, usize)> {
         while self.pos < self.bytes.len() {
             let indent = self.spaces(self.pos);
             let first = self.pos + indent;
@@ -221,14 +241,15 @@ impl<'t> Reader<'t> {
 
     /// One document: an optional `---` line, then a block mapping at column 0, then nothing.
     fn document(&mut self, pruning: Option<Pruning>) -> Option<Node> {
-        let (mut line, mut indent) = self.skip_to_content()?;
-        if indent == 0 && self.bytes[line..].starts_with(b"---") && matches!(self.at(line + 3), b' ' | b'\n' | EOF) {
+        let (mut line, mut indent) = self.skip_blank_and_comment_lines()?;
+        if indent == 0 && self.bytes.get(line..line + 3) == Some(b"---") && self.is_document_marker(line) {
             self.end_line(line + 3)?;
             match self.skip_to_content() {
                 Some(next) => (line, indent) = next,
                 // `---` and comments (Helm writes those for templates that render nothing):
                 // a null document, placed where the chunk ends.
-                None => return self.null(self.bytes.len()),
+                None if !self.saw_marker => return self.null(self.bytes.len()),
+                None => return None,
             }
         }
         if indent != 0 {
@@ -236,8 +257,8 @@ impl<'t> Reader<'t> {
         }
         let root = self.block_map(line, 0, pruning)?;
         match self.skip_to_content() {
-            None => Some(root),
-            Some(_) => None,
+            None if !self.saw_marker => Some(root),
+            _ => None,
         }
     }
 
@@ -318,14 +339,14 @@ impl<'t> Reader<'t> {
         if self.is_line_end(p) || self.at(p) == b'#' {
             self.pos = self.next_line(self.line_end(p));
             // The full parser puts an absent value at the colon.
-            return self.below(col, colon, true);
+            return self.value_on_later_lines(col, colon, true);
         }
-        self.inline_value(p, col)
+        self.value_on_line(p, col)
     }
 
     /// A value that starts on a later line: a collection indented past `col` (or a
     /// sequence in `col` itself, for a mapping value), or else null at `null_at`.
-    fn below(&mut self, col: usize, null_at: usize, sequence_in_col: bool) -> Option<Node> {
+    fn value_on_later_lines(&mut self, col: usize, null_at: usize, sequence_in_col: bool) -> Option<Node> {
         if let Some((line, indent)) = self.skip_to_content() {
             let at = line + indent;
             if indent > col {
@@ -339,7 +360,7 @@ impl<'t> Reader<'t> {
                 if matches!(self.at(at), b'|' | b'>') {
                     return None;
                 }
-                return self.inline_value(at, col);
+                return self.value_on_line(at, col);
             }
             if indent == col && sequence_in_col && self.is_seq_entry(at) {
                 return self.block_seq(at, indent, true);
@@ -365,7 +386,7 @@ impl<'t> Reader<'t> {
                 let line_end = self.line_end(p);
                 start.get_or_insert(if in_key_column { line_end } else { dash });
                 self.pos = self.next_line(line_end);
-                self.below(col, line_end, false)?
+                self.value_on_later_lines(col, line_end, false)?
             } else {
                 start.get_or_insert(if in_key_column { p } else { dash });
                 let p_col = col + (p - dash);
@@ -374,7 +395,7 @@ impl<'t> Reader<'t> {
                 } else if self.key(p).is_some() {
                     self.block_map(p, p_col, None)?
                 } else {
-                    self.inline_value(p, col)?
+                    self.value_on_line(p, col)?
                 }
             };
             end = item.end - self.base;
@@ -394,7 +415,7 @@ impl<'t> Reader<'t> {
 
     /// A scalar or flow collection starting at `p`, on the line of its key or `-`; `col`
     /// is the column of the mapping or sequence it belongs to.
-    fn inline_value(&mut self, p: usize, col: usize) -> Option<Node> {
+    fn value_on_line(&mut self, p: usize, col: usize) -> Option<Node> {
         match self.at(p) {
             b'|' | b'>' => self.block_scalar(p, col),
             quote @ (b'"' | b'\'') => {
@@ -724,6 +745,10 @@ impl<'t> Reader<'t> {
                     return None;
                 }
                 *i += 1;
+                // Only a quoted (JSON-like) key may have its value right after the `:`.
+                if style == Style::Plain && !matches!(self.at(*i), b' ' | b'\n') {
+                    return None;
+                }
                 self.flow_space(i, col)?;
                 if matches!(self.at(*i), b',' | b'}') {
                     return None;
