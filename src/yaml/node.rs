@@ -382,11 +382,12 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 stack.push(if under_skipped || skipped_top_level {
                     Frame::Skipped { start, anchor, keys: is_map.then(Vec::new), expecting_key: true }
                 } else {
-                    // A flow collection starts at its bracket, which the event's span may
-                    // follow with spaces.
-                    let opening = text_at(text, &offsets, start, end).trim_end();
-                    let flow = opening.ends_with(['{', '[']);
-                    let node_start = if flow { start + opening.len() - 1 } else { start };
+                    // A flow collection starts at its bracket; the event's span may put an
+                    // anchor or tag before it and spaces or a comment after it. A block
+                    // collection's span holds no bracket (anchors and tags cannot).
+                    let bracket = text_at(text, &offsets, start, end).find(['{', '[']);
+                    let flow = bracket.is_some();
+                    let node_start = start + bracket.unwrap_or(0);
                     if is_map {
                         Frame::Map { start: node_start, anchor, flow, entries: Vec::new(), key: None }
                     } else {

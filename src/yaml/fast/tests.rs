@@ -45,6 +45,7 @@ fn takes_what_renderers_write_and_builds_the_same_tree() {
         "k: [a, \"b\", 'c', {d: e}, [], {}]\n",
         "k: {\"a\":1, \"b\": [true, null]}\n",
         "k: [\n    one,\n    two # comment\n  ]\n",
+        "k: [ # comment after the bracket\n    one]\nl: { # and here\n    a: b}\n",
         "k:\n  {}\nl:\n  \"on its own line\"\n",
         "k:   \nl: # comment\nm: ~\n",
         "args:\n- --probe-addr=:8081\n- http://x:80/#frag\n- a#b\n",
