@@ -815,6 +815,9 @@ impl<'t> Reader<'t> {
                             break
                         }
                         b'#' if self.at(j.wrapping_sub(1)) == b' ' => break,
+                        // saphyr-parser reads an indicator after a space as a new token
+                        // (and refuses `-]`); such words are its to judge.
+                        b'-' | b'?' | b':' if self.at(j.wrapping_sub(1)) == b' ' => return None,
                         _ => j += 1,
                     }
                 }

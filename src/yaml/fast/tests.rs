@@ -80,6 +80,7 @@ fn leaves_everything_else_to_the_full_parser() {
         "\u{feff}a: b\n",
         "a: [x, ]\n",
         "a: {b:[c]}\n",
+        "a: [r  -]\n",
         "a: {b:{c: d}}\n",
         "a: >\n  x\n    more indented\n",
         "a: |\n  x",
