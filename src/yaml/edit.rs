@@ -308,6 +308,11 @@ pub struct Patch {
     pub rank: usize,
 }
 
+/// Insertions at one point come out highest rank first: a value written after its key's
+/// colon, then the newline a text without a final one gets, then new lines (deeper first).
+const VALUE_AFTER_COLON_RANK: usize = usize::MAX;
+const FINAL_NEWLINE_RANK: usize = usize::MAX - 1;
+
 /// Apply patches to a text. Patches never overlap; insertions at one point keep their order.
 pub fn apply_patches(text: &str, mut patches: Vec<Patch>) -> String {
     let mut out = Vec::with_capacity(text.len() + patches.iter().map(|p| p.text.len()).sum::<usize>());
@@ -373,6 +378,10 @@ impl<'t> Editor<'t> {
 
     fn push(&mut self, start: usize, end: usize, text: String) {
         let rank = if start == end { text.len() - text.trim_start_matches(' ').len() } else { 0 };
+        self.push_ranked(start, end, text, rank);
+    }
+
+    fn push_ranked(&mut self, start: usize, end: usize, text: String, rank: usize) {
         let text = if self.newline == "\n" { text } else { text.replace('\n', self.newline) };
         self.patches.push(Patch { start, end, text, rank });
     }
@@ -383,7 +392,7 @@ impl<'t> Editor<'t> {
         if at == self.text.len() && !self.text.ends_with('\n') && !self.final_newline_added {
             self.final_newline_added = true;
             let newline = self.newline.to_owned();
-            self.patches.push(Patch { start: at, end: at, text: newline, rank: usize::MAX });
+            self.patches.push(Patch { start: at, end: at, text: newline, rank: FINAL_NEWLINE_RANK });
         }
         at
     }
@@ -574,7 +583,9 @@ impl<'t> Editor<'t> {
             }
             Slot::BlockValue { key_col, after_colon } => {
                 let end = self.value_end(node).max(after_colon);
-                self.push(after_colon, end, emit::value_after_colon(value, key_col));
+                // A null value at the end of its line shares its insertion point with
+                // new lines after that line; the value belongs to the key's line, first.
+                self.push_ranked(after_colon, end, emit::value_after_colon(value, key_col), VALUE_AFTER_COLON_RANK);
                 Ok(())
             }
             Slot::BlockItem { .. } => {
