@@ -220,6 +220,16 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// From a line start, past lines holding only spaces: where that leaves, and how many.
+    fn skip_blank_lines(&self, mut line: usize) -> (usize, usize) {
+        let mut blank = 0;
+        while line < self.bytes.len() && self.is_line_end(line + self.spaces(line)) {
+            blank += 1;
+            line = self.next_line(line + self.spaces(line));
+        }
+        (line, blank)
+    }
+
     fn is_seq_entry(&self, at: usize) -> bool {
         self.at(at) == b'-' && matches!(self.at(at + 1), b' ' | b'\n' | EOF)
     }
@@ -255,26 +265,27 @@ impl<'t> Reader<'t> {
         if indent != 0 {
             return None;
         }
-        let root = self.block_map(line, 0, pruning)?;
+        let first = self.key(line)?;
+        let root = self.block_map(first, 0, pruning)?;
         match self.skip_to_content() {
             None if !self.saw_marker => Some(root),
             _ => None,
         }
     }
 
-    /// A block mapping whose first key is at `first`, in column `col`. `pruning` is given
+    /// A block mapping whose first key, `first`, the caller has read, in column `col`. `pruning` is given
     /// for the root only: once `kind` says the document is pruned, its other top-level
     /// collections are read and checked but not kept (as the full parser does).
-    fn block_map(&mut self, first: usize, col: usize, pruning: Option<Pruning>) -> Option<Node> {
+    fn block_map(&mut self, first: Key<'t>, col: usize, pruning: Option<Pruning>) -> Option<Node> {
         let outer = self.enter()?;
         let kept = self.storing;
+        let start = first.start;
         let mut entries = Vec::new();
         let mut keys: Vec<Cow<'t, str>> = Vec::new();
         let mut end;
-        let mut at = first;
+        let mut key = first;
         let mut drop_rest = false;
         loop {
-            let key = self.key(at)?;
             self.count_node()?;
             self.drop_next_collection = drop_rest && !IDENTITY_KEYS.contains(&key.text.as_ref());
             let value = self.map_value(key.colon, col)?;
@@ -291,7 +302,9 @@ impl<'t> Reader<'t> {
             }
             keys.push(key.text);
             match self.skip_to_content() {
-                Some((line, indent)) if indent == col && !self.is_seq_entry(line + indent) => at = line + indent,
+                Some((line, indent)) if indent == col && !self.is_seq_entry(line + indent) => {
+                    key = self.key(line + indent)?
+                }
                 Some((_, indent)) if indent > col => return None,
                 _ => break,
             }
@@ -300,7 +313,7 @@ impl<'t> Reader<'t> {
             return None;
         }
         self.leave(outer);
-        Some(if kept { self.node(first, end, Content::Map { entries, flow: false }) } else { self.placeholder(first) })
+        Some(if kept { self.node(start, end, Content::Map { entries, flow: false }) } else { self.placeholder(start) })
     }
 
     /// A mapping key at `at`: a one-line plain or quoted scalar followed by `:` and a space.
@@ -308,7 +321,7 @@ impl<'t> Reader<'t> {
         let (text, style, end) = match self.at(at) {
             quote @ (b'"' | b'\'') => {
                 let (text, end) = self.quoted_text(at, None)?;
-                (text, if quote == b'"' { Style::DoubleQuoted } else { Style::SingleQuoted }, end)
+                (text, quote_style(quote), end)
             }
             _ if self.plain_starts(at, false) => {
                 let mut i = at;
@@ -353,8 +366,8 @@ impl<'t> Reader<'t> {
                 if self.is_seq_entry(at) {
                     return self.block_seq(at, indent, false);
                 }
-                if self.key(at).is_some() {
-                    return self.block_map(at, indent, None);
+                if let Some(key) = self.key(at) {
+                    return self.block_map(key, indent, None);
                 }
                 // A flow collection or scalar on a line of its own (Helm writes `{}` so).
                 if matches!(self.at(at), b'|' | b'>') {
@@ -392,8 +405,8 @@ impl<'t> Reader<'t> {
                 let p_col = col + (p - dash);
                 if self.is_seq_entry(p) {
                     self.block_seq(p, p_col, false)?
-                } else if self.key(p).is_some() {
-                    self.block_map(p, p_col, None)?
+                } else if let Some(key) = self.key(p) {
+                    self.block_map(key, p_col, None)?
                 } else {
                     self.value_on_line(p, col)?
                 }
@@ -422,8 +435,7 @@ impl<'t> Reader<'t> {
                 let (text, end) = self.quoted_text(p, Some(col))?;
                 self.count_node()?;
                 self.end_line(end)?;
-                let style = if quote == b'"' { Style::DoubleQuoted } else { Style::SingleQuoted };
-                Some(self.scalar(p, end, text, style))
+                Some(self.scalar(p, end, text, quote_style(quote)))
             }
             b'[' | b'{' => {
                 let mut i = p;
@@ -471,12 +483,7 @@ impl<'t> Reader<'t> {
         let mut folded: Option<String> = None;
         let mut next = self.next_line(line_end);
         while !commented {
-            let mut breaks = 0;
-            let mut line = next;
-            while line < self.bytes.len() && self.is_line_end(line + self.spaces(line)) {
-                breaks += 1;
-                line = self.next_line(line + self.spaces(line));
-            }
+            let (line, breaks) = self.skip_blank_lines(next);
             let indent = self.spaces(line);
             let first = line + indent;
             if self.at(first) == EOF || self.at(first) == b'#' || indent <= col {
@@ -573,12 +580,7 @@ impl<'t> Reader<'t> {
                 // Spaces before a line break are not content; blank lines become newlines,
                 // a single break a space.
                 out.push_str(self.slice(run, i)?.trim_end_matches(' '));
-                let mut line = i + 1;
-                let mut breaks = 0;
-                while line < self.bytes.len() && self.at(line + self.spaces(line)) == b'\n' {
-                    breaks += 1;
-                    line += self.spaces(line) + 1;
-                }
+                let (line, breaks) = self.skip_blank_lines(i + 1);
                 let indent = self.spaces(line);
                 if indent <= col || self.at(line + indent) == EOF {
                     return None;
@@ -804,7 +806,7 @@ impl<'t> Reader<'t> {
             quote @ (b'"' | b'\'') => {
                 let (text, end) = self.quoted_text(start, Some(col))?;
                 *i = end;
-                Some((text, if quote == b'"' { Style::DoubleQuoted } else { Style::SingleQuoted }))
+                Some((text, quote_style(quote)))
             }
             _ if self.plain_starts(start, true) => {
                 let mut j = start;
@@ -827,6 +829,14 @@ impl<'t> Reader<'t> {
             }
             _ => None,
         }
+    }
+}
+
+fn quote_style(quote: u8) -> Style {
+    if quote == b'"' {
+        Style::DoubleQuoted
+    } else {
+        Style::SingleQuoted
     }
 }
 
