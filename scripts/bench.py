@@ -4,7 +4,7 @@
     python3 scripts/bench.py [--runs N] [--peer-runs M] [--small-runs P] [--scale-runs Q]
 
 Needs a release build (target/release/eastwest; `make bench` builds it) and the real
-corpus in ../shared/corpus (override with EASTWEST_CORPUS=DIR). The peer, kubectl from
+corpus in testdata/corpus (override with EASTWEST_CORPUS=DIR). The peer, kubectl from
 .tools/bin (`bash scripts/fetch-tools.sh`, or EASTWEST_TOOLS=DIR), is skipped with a note
 when it is missing.
 
@@ -33,7 +33,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EASTWEST = os.path.join(ROOT, "target", "release", "eastwest")
 CONFIG = os.path.join(ROOT, "testdata", "configs", "two-clusters.yaml")
-CORPUS = os.environ.get("EASTWEST_CORPUS") or os.path.join(os.path.dirname(ROOT), "shared", "corpus")
+CORPUS = os.environ.get("EASTWEST_CORPUS") or os.path.join(ROOT, "testdata", "corpus")
 TOOLS = os.environ.get("EASTWEST_TOOLS") or os.path.join(ROOT, ".tools")
 KUBECTL = os.path.join(TOOLS, "bin", "kubectl")
 

@@ -115,7 +115,7 @@ fn check_file(name: &str) -> (usize, usize) {
 #[test]
 fn corpus_keeps_what_it_does_not_own() {
     let mut names: Vec<String> = std::fs::read_dir(corpus())
-        .expect("../shared/corpus beside the checkout")
+        .expect("testdata/corpus")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".yaml"))
         .collect();

@@ -10,9 +10,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The real rendered charts, beside the checkout (CI clones with ../shared next to it).
+/// The real rendered charts, kept in the checkout (testdata/corpus/README.md names their sources).
 pub fn corpus() -> PathBuf {
-    repo().join("../shared/corpus")
+    repo().join("testdata/corpus")
 }
 
 pub fn read(path: impl AsRef<std::path::Path>) -> String {
