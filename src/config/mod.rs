@@ -92,6 +92,9 @@ pub struct Spec {
     /// Switch generated groups of resources on or off.
     #[serde(default)]
     pub generate: Generate,
+    /// The shared root of trust: where each cluster's istiod gets its signing intermediate.
+    #[serde(default)]
+    pub trust: Trust,
 }
 
 fn default_trust_domain() -> String {
@@ -114,6 +117,10 @@ pub struct Cluster {
     #[serde(default)]
     pub role: Role,
     pub gateway: GatewayConfig,
+    /// This cluster's SPIFFE trust domain, when it differs from `spec.trustDomain`
+    /// (meshes being merged); the other clusters then accept it as an alias.
+    #[serde(default)]
+    pub trust_domain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -271,6 +278,106 @@ impl Default for Generate {
         }
     }
 }
+
+// ---- spec.trust and clusters[].trustDomain (issue 13: a shared root of trust) ----
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Trust {
+    /// Each primary cluster gets a cert-manager `Certificate` named `cacerts` (an
+    /// intermediate CA for istiod) from this issuer, which must hand out one root everywhere.
+    #[serde(default)]
+    pub cert_manager: Option<CertManagerTrust>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertManagerTrust {
+    pub issuer_ref: IssuerRef,
+    /// Lifetime of the intermediate, a Go duration (`8760h`); cert-manager's default if absent.
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// How long before expiry cert-manager renews it (`720h`).
+    #[serde(default)]
+    pub renew_before: Option<String>,
+    #[serde(default)]
+    pub private_key: Option<PrivateKeySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IssuerRef {
+    /// `Issuer`, `ClusterIssuer`, or an external issuer's kind.
+    pub kind: String,
+    pub name: String,
+    #[serde(default = "default_issuer_group")]
+    pub group: String,
+}
+
+fn default_issuer_group() -> String {
+    "cert-manager.io".to_owned()
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrivateKeySpec {
+    #[serde(default)]
+    pub algorithm: Option<KeyAlgorithm>,
+    /// RSA: bits (2048-8192); ECDSA: curve size (256, 384 or 521).
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+/// cert-manager's key algorithms, spelled as cert-manager spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum KeyAlgorithm {
+    #[serde(rename = "RSA")]
+    Rsa,
+    #[serde(rename = "ECDSA")]
+    Ecdsa,
+    Ed25519,
+}
+
+impl KeyAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa => "RSA",
+            KeyAlgorithm::Ecdsa => "ECDSA",
+            KeyAlgorithm::Ed25519 => "Ed25519",
+        }
+    }
+}
+
+impl Mesh {
+    /// A cluster's trust domain: its own override, else the mesh's.
+    pub fn trust_domain_of<'a>(&'a self, cluster: &'a Cluster) -> &'a str {
+        cluster.trust_domain.as_deref().unwrap_or(&self.spec.trust_domain)
+    }
+
+    /// The rendered cluster's trust domain.
+    pub fn trust_domain(&self) -> &str {
+        self.trust_domain_of(self.cluster())
+    }
+
+    /// The other clusters' trust domains that differ from this one's, sorted, each once:
+    /// the mesh config's `trustDomainAliases`. Empty when all clusters share one.
+    pub fn trust_domain_aliases(&self) -> Vec<String> {
+        let own = self.trust_domain();
+        let mut aliases: Vec<String> = self
+            .spec
+            .clusters
+            .iter()
+            .map(|c| self.trust_domain_of(c))
+            .filter(|td| *td != own)
+            .map(str::to_owned)
+            .collect();
+        aliases.sort();
+        aliases.dedup();
+        aliases
+    }
+}
+
+// ---- end of spec.trust ----
 
 /// A validated config with the rendered cluster resolved.
 #[derive(Debug, Clone)]

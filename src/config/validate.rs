@@ -223,9 +223,116 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
             check_env_name(&format!("spec.env.{component}[{name:?}]"), name)?;
         }
     }
+    check_trust(&spec)?;
     Ok(Mesh { spec, current })
 }
 
 fn known(spec: &super::Spec) -> String {
     spec.clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
 }
+
+// ---- spec.trust and clusters[].trustDomain (issue 13) ----
+
+/// A Go duration (`8760h`, `1h30m`, `90s`), the form cert-manager's `duration` and
+/// `renewBefore` take, in seconds.
+fn go_duration_seconds(text: &str) -> Option<f64> {
+    const UNITS: &[(&str, f64)] =
+        &[("ns", 1e-9), ("us", 1e-6), ("\u{b5}s", 1e-6), ("\u{3bc}s", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)];
+    let mut rest = text;
+    let mut total = 0.0;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        // Longest unit first, so `ms` is not read as `m` followed by `s`.
+        let (unit, scale) = UNITS.iter().filter(|(u, _)| rest.starts_with(u)).max_by_key(|(u, _)| u.len())?;
+        total += number * scale;
+        rest = &rest[unit.len()..];
+    }
+    Some(total)
+}
+
+fn check_trust(spec: &super::Spec) -> Result<(), Error> {
+    for (i, c) in spec.clusters.iter().enumerate() {
+        let Some(td) = &c.trust_domain else { continue };
+        let field = format!("spec.clusters[{i}].trustDomain");
+        need(is_dns_name(td), field.clone(), format!("{td:?} is not a DNS name"))?;
+        // ztunnel and the east-west gateways of ambient mode still fail between different
+        // trust domains; eastwest refuses rather than render a mesh that cannot connect.
+        need(
+            spec.mode != super::Mode::Ambient || *td == spec.trust_domain,
+            field,
+            format!(
+                "{td:?} differs from spec.trustDomain {:?}: ambient mode does not work across trust domains on current Istio (istio/istio#58511, #61608); use one spec.trustDomain",
+                spec.trust_domain
+            ),
+        )?;
+    }
+    let Some(cm) = &spec.trust.cert_manager else { return Ok(()) };
+    let at = "spec.trust.certManager";
+    let issuer = &cm.issuer_ref;
+    need(
+        is_dns_name(&issuer.name),
+        format!("{at}.issuerRef.name"),
+        format!("{:?} is not a valid issuer name", issuer.name),
+    )?;
+    need(
+        is_dns_name(&issuer.group),
+        format!("{at}.issuerRef.group"),
+        format!("{:?} is not an API group", issuer.group),
+    )?;
+    if issuer.group == "cert-manager.io" {
+        need(
+            matches!(issuer.kind.as_str(), "Issuer" | "ClusterIssuer"),
+            format!("{at}.issuerRef.kind"),
+            format!("{:?}: cert-manager.io issuers are Issuer or ClusterIssuer", issuer.kind),
+        )?;
+    } else {
+        need(!issuer.kind.is_empty(), format!("{at}.issuerRef.kind"), "must name the issuer's kind".into())?;
+    }
+    // cert-manager's own limits (internal/apis/certmanager/validation/certificate.go):
+    // duration at least 1h (default 90 days), renewBefore at least 5m and below duration.
+    let duration = match &cm.duration {
+        Some(text) => {
+            let seconds = go_duration_seconds(text).ok_or_else(|| {
+                Error::config(format!("{at}.duration"), format!("{text:?} is not a duration like 8760h"))
+            })?;
+            need(seconds >= 3600.0, format!("{at}.duration"), format!("{text:?} is shorter than 1h (cert-manager's minimum)"))?;
+            seconds
+        }
+        None => 90.0 * 24.0 * 3600.0,
+    };
+    if let Some(text) = &cm.renew_before {
+        let seconds = go_duration_seconds(text).ok_or_else(|| {
+            Error::config(format!("{at}.renewBefore"), format!("{text:?} is not a duration like 720h"))
+        })?;
+        need(seconds >= 300.0, format!("{at}.renewBefore"), format!("{text:?} is shorter than 5m (cert-manager's minimum)"))?;
+        need(
+            seconds < duration,
+            format!("{at}.renewBefore"),
+            format!("{text:?} is not shorter than the certificate's duration"),
+        )?;
+    }
+    if let Some(key) = &cm.private_key {
+        use super::KeyAlgorithm;
+        let field = format!("{at}.privateKey.size");
+        match (key.algorithm.unwrap_or(KeyAlgorithm::Rsa), key.size) {
+            (_, None) => {}
+            (KeyAlgorithm::Rsa, Some(size)) => {
+                need((2048..=8192).contains(&size), field, format!("{size} is not an RSA size from 2048 to 8192"))?
+            }
+            (KeyAlgorithm::Ecdsa, Some(size)) => {
+                need(matches!(size, 256 | 384 | 521), field, format!("{size} is not an ECDSA size (256, 384 or 521)"))?
+            }
+            (KeyAlgorithm::Ed25519, Some(_)) => {
+                return Err(Error::config(field, "Ed25519 keys have no size; leave it out"));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- end of spec.trust ----

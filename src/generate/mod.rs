@@ -10,6 +10,7 @@ pub mod ambient;
 pub mod expose;
 pub mod service_entries;
 pub mod sidecar_gateway;
+pub mod trust;
 
 use std::collections::HashSet;
 
@@ -61,6 +62,7 @@ pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<Vec<Value>,
         out.push(namespace(mesh));
     }
     if standalone || with_control_plane {
+        out.extend(trust::certificate(mesh));
         if mesh.ambient() {
             if wanted.east_west_gateway {
                 out.push(ambient::eastwest_gateway(mesh));

@@ -38,7 +38,12 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
 
 fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
     // The chart always renders its default trust domain; the config is the authority.
-    config.key("trustDomain").set(mesh.spec.trust_domain.as_str(), OnConflict::Replace);
+    config.key("trustDomain").set(mesh.trust_domain(), OnConflict::Replace);
+    let aliases = mesh.trust_domain_aliases();
+    if !aliases.is_empty() {
+        // Other clusters' trust domains, accepted as this one's (pilot/pkg/security/trustdomain).
+        config.key("trustDomainAliases").set(aliases, policy);
+    }
     config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
     if imports_any(mesh) {
         // Apps resolve imported hosts through the sidecar's DNS proxy (to the VIPs).
