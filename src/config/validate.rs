@@ -236,8 +236,16 @@ fn known(spec: &super::Spec) -> String {
 /// A Go duration (`8760h`, `1h30m`, `90s`), the form cert-manager's `duration` and
 /// `renewBefore` take, in seconds.
 fn go_duration_seconds(text: &str) -> Option<f64> {
-    const UNITS: &[(&str, f64)] =
-        &[("ns", 1e-9), ("us", 1e-6), ("\u{b5}s", 1e-6), ("\u{3bc}s", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)];
+    const UNITS: &[(&str, f64)] = &[
+        ("ns", 1e-9),
+        ("us", 1e-6),
+        ("\u{b5}s", 1e-6),
+        ("\u{3bc}s", 1e-6),
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+    ];
     let mut rest = text;
     let mut total = 0.0;
     if rest.is_empty() {
@@ -300,7 +308,11 @@ fn check_trust(spec: &super::Spec) -> Result<(), Error> {
             let seconds = go_duration_seconds(text).ok_or_else(|| {
                 Error::config(format!("{at}.duration"), format!("{text:?} is not a duration like 8760h"))
             })?;
-            need(seconds >= 3600.0, format!("{at}.duration"), format!("{text:?} is shorter than 1h (cert-manager's minimum)"))?;
+            need(
+                seconds >= 3600.0,
+                format!("{at}.duration"),
+                format!("{text:?} is shorter than 1h (cert-manager's minimum)"),
+            )?;
             seconds
         }
         None => 90.0 * 24.0 * 3600.0,
@@ -309,7 +321,11 @@ fn check_trust(spec: &super::Spec) -> Result<(), Error> {
         let seconds = go_duration_seconds(text).ok_or_else(|| {
             Error::config(format!("{at}.renewBefore"), format!("{text:?} is not a duration like 720h"))
         })?;
-        need(seconds >= 300.0, format!("{at}.renewBefore"), format!("{text:?} is shorter than 5m (cert-manager's minimum)"))?;
+        need(
+            seconds >= 300.0,
+            format!("{at}.renewBefore"),
+            format!("{text:?} is shorter than 5m (cert-manager's minimum)"),
+        )?;
         need(
             seconds < duration,
             format!("{at}.renewBefore"),
