@@ -329,7 +329,10 @@ fn check_trust(spec: &super::Spec) -> Result<(), Error> {
         need(
             seconds < duration,
             format!("{at}.renewBefore"),
-            format!("{text:?} is not shorter than the certificate's duration"),
+            format!(
+                "{text:?} is not shorter than the duration {}",
+                cm.duration.as_deref().unwrap_or("2160h (cert-manager's default)")
+            ),
         )?;
     }
     if let Some(key) = &cm.private_key {
