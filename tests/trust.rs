@@ -264,7 +264,8 @@ fn ambient_with_different_trust_domains_is_refused_with_one_line_that_says_why()
 
 #[test]
 fn bad_trust_settings_are_refused_naming_the_field() {
-    let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|c| c["spec"]["clusters"][0]["trustDomain"] = json!("Not A Domain")), "spec.clusters[0].trustDomain"),
         (
             Box::new(|c| c["spec"]["trust"]["certManager"]["duration"] = json!("1 year")),
