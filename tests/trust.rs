@@ -289,6 +289,21 @@ fn bad_trust_settings_are_refused_naming_the_field() {
             "",
         ),
         (
+            // Fractions and units Go accepts; `ms` is milliseconds, not minutes then seconds.
+            Box::new(|c| {
+                c["spec"]["trust"]["certManager"]["duration"] = json!("1.5h");
+                c["spec"]["trust"]["certManager"]["renewBefore"] = json!("300000ms");
+            }),
+            "",
+        ),
+        (
+            Box::new(|c| c["spec"]["trust"]["certManager"]["renewBefore"] = json!("299999ms")),
+            "spec.trust.certManager.renewBefore",
+        ),
+        (Box::new(|c| c["spec"]["trust"]["certManager"]["duration"] = json!("h")), "spec.trust.certManager.duration"),
+        (Box::new(|c| c["spec"]["trust"]["certManager"]["duration"] = json!("")), "spec.trust.certManager.duration"),
+        (Box::new(|c| c["spec"]["trust"]["certManager"]["duration"] = json!("10d")), "spec.trust.certManager.duration"),
+        (
             Box::new(|c| c["spec"]["trust"]["certManager"]["privateKey"] = json!({"algorithm": "ECDSA", "size": 2048})),
             "spec.trust.certManager.privateKey.size",
         ),
