@@ -268,6 +268,13 @@ fn bad_trust_settings_are_refused_naming_the_field() {
     let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|c| c["spec"]["clusters"][0]["trustDomain"] = json!("Not A Domain")), "spec.clusters[0].trustDomain"),
         (
+            Box::new(|c| {
+                c["spec"]["clusters"][1]["role"] = json!("remote");
+                c["spec"]["clusters"][1]["trustDomain"] = json!("b.example");
+            }),
+            "spec.clusters[1].trustDomain",
+        ),
+        (
             Box::new(|c| c["spec"]["trust"]["certManager"]["duration"] = json!("1 year")),
             "spec.trust.certManager.duration",
         ),

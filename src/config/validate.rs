@@ -268,6 +268,12 @@ fn check_trust(spec: &super::Spec) -> Result<(), Error> {
         let Some(td) = &c.trust_domain else { continue };
         let field = format!("spec.clusters[{i}].trustDomain");
         need(is_dns_name(td), field.clone(), format!("{td:?} is not a DNS name"))?;
+        // A remote's workloads are signed by a primary's istiod, in that istiod's trust domain.
+        need(
+            c.role != super::Role::Remote || *td == spec.trust_domain,
+            field.clone(),
+            format!("{td:?}: a remote cluster's identities come from its primary's istiod, in the primary's trust domain; set trustDomain on the primary"),
+        )?;
         // ztunnel and the east-west gateways of ambient mode still fail between different
         // trust domains; eastwest refuses rather than render a mesh that cannot connect.
         need(
