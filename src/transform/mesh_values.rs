@@ -40,7 +40,7 @@ fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
     // The chart always renders its default trust domain; the config is the authority.
     config.key("trustDomain").set(mesh.spec.trust_domain.as_str(), OnConflict::Replace);
     config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
-    if imports_any(mesh) {
+    if mesh.needs_dns_capture() {
         // Apps resolve imported hosts through the sidecar's DNS proxy (to the VIPs).
         config.path(&["defaultConfig", "proxyMetadata", "ISTIO_META_DNS_CAPTURE"]).set("true", OnConflict::Replace);
     }
@@ -58,7 +58,7 @@ fn set_mesh_networks(mesh: &Mesh, config: &mut Change) {
     for cluster in &mesh.spec.clusters {
         let value = serde_json::json!({
             "endpoints": [{"fromRegistry": cluster.name}],
-            "gateways": [{"address": cluster.gateway.address, "port": cluster.gateway.port}],
+            "gateways": [{"address": mesh.dial(cluster, &mesh.cluster().name).0, "port": mesh.dial(cluster, &mesh.cluster().name).1}],
         });
         networks.key(&cluster.network).set(value, OnConflict::Replace);
     }
