@@ -439,11 +439,10 @@ impl Mesh {
         })
     }
 
-    /// Whether istiod must be reachable through the east-west gateway.
+    /// Whether istiod must be reachable through the east-west gateway: for a primary that
+    /// serves remote clusters (their proxies and webhook reach istiod through it).
     pub fn expose_istiod(&self) -> bool {
-        self.spec.generate.expose_istiod.unwrap_or_else(|| {
-            self.cluster().role == Role::Primary && self.spec.clusters.iter().any(|c| c.role == Role::Remote)
-        })
+        self.spec.generate.expose_istiod.unwrap_or_else(|| self.has_remotes())
     }
 }
 
