@@ -593,3 +593,16 @@ fn item12_cli_prints_warnings_and_exits_0() {
     assert!(lines[0].starts_with("eastwest: warning: config: field spec.services[1]: "), "{stderr}");
     assert!(objects(&String::from_utf8_lossy(&out.stdout)).iter().any(|v| key(v).2 == "istiod"));
 }
+
+/// Issue 9, second bullet, ambient: a Gateway API Gateway labelled with this network is
+/// the east-west gateway already; no second one is generated beside it.
+#[test]
+fn issue09_an_existing_ambient_eastwest_gateway_is_not_generated_twice() {
+    let config = mesh("ambient", json!([cluster("us", json!({})), cluster("eu", json!({}))]), json!([]));
+    let existing = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: my-ew\n  namespace: istio-system\n  labels: {topology.istio.io/network: us-net}\nspec:\n  gatewayClassName: istio-east-west\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\n";
+    let stream = format!("{}---\n{existing}", read(corpus().join("istiod-ambient.yaml")));
+    let out = ok(&config, "us", &stream);
+    let gateways: Vec<_> = out.iter().filter(|v| v["spec"]["gatewayClassName"] == "istio-east-west").collect();
+    assert_eq!(gateways.len(), 1, "{:?}", gateways.iter().map(|v| key(v)).collect::<Vec<_>>());
+    find(&out, "Gateway", "istio-system", "istio-remote-peer-eu");
+}

@@ -81,11 +81,17 @@ fn is_remote_control_plane(obj: &Object) -> bool {
 
 /// An east-west gateway the stream already brings: a gateway Deployment whose pods are
 /// labelled `istio: eastwestgateway`, or a Service labelled with this network that exposes
-/// the mTLS port.
+/// the mTLS port (sidecar), or a Gateway API Gateway labelled with this network (ambient).
+fn network_label<'a>(o: &Object<'a>) -> Option<&'a str> {
+    o.node.path(&["metadata", "labels", NETWORK_LABEL]).and_then(Node::as_str)
+}
+
 fn has_eastwest_gateway(mesh: &Mesh, objects: &[Object]) -> bool {
     let tls_port = mesh.cluster().gateway.port.to_string();
     objects.iter().any(|o| {
-        (istio::is_gateway(o) && istio::pod_label(o, istio::EASTWEST_POD_LABEL.0) == Some(istio::EASTWEST_POD_LABEL.1))
+        (mesh.ambient() && o.is("gateway.networking.k8s.io", "Gateway") && network_label(o) == Some(mesh.network()))
+            || (istio::is_gateway(o)
+                && istio::pod_label(o, istio::EASTWEST_POD_LABEL.0) == Some(istio::EASTWEST_POD_LABEL.1))
             || (o.is("", "Service")
                 && o.node.path(&["metadata", "labels", NETWORK_LABEL]).and_then(Node::as_str) == Some(mesh.network())
                 && o.node
