@@ -606,3 +606,36 @@ fn issue09_an_existing_ambient_eastwest_gateway_is_not_generated_twice() {
     assert_eq!(gateways.len(), 1, "{:?}", gateways.iter().map(|v| key(v)).collect::<Vec<_>>());
     find(&out, "Gateway", "istio-system", "istio-remote-peer-eu");
 }
+
+/// Item 12, ambient: the local half is the `istio.io/global` label on the Service
+/// (istio/istio pilot/pkg/serviceregistry/ambient/services.go); an istiod-only render of a
+/// cluster that runs an exported service warns that it is not written.
+#[test]
+fn item12_ambient_missing_global_service_warns() {
+    let stream = read(corpus().join("istiod-ambient.yaml"));
+    let options = options("testdata/configs/three-clusters-ambient.yaml", Some("eu"));
+    let (_, warnings) = eastwest::run_with_warnings(&stream, &options).expect("runs");
+    let fields: Vec<&str> = warnings.iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(fields, ["spec.services[0]", "spec.services[1]"], "{warnings:?}");
+    assert!(warnings[0].message.contains("istio.io/global"), "{}", warnings[0]);
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: echo, namespace: echo}\nspec:\n  selector: {app: echo}\n  ports: [{name: http, port: 80}]\n";
+    let (out, warnings) = eastwest::run_with_warnings(service, &options).expect("runs");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(objects(&out)[0]["metadata"]["labels"]["istio.io/global"], "true");
+}
+
+/// Item 13 / primary-remote: a primary's mesh config reaches its remotes' proxies, so DNS
+/// capture is on when a remote's callers need it even if the primary's own do not.
+#[test]
+fn item13_dns_capture_counts_the_remotes_callers() {
+    let config = json!({
+        "apiVersion": "eastwest.dev/v1alpha1", "kind": "MeshNetwork",
+        "spec": {"meshID": "m", "clusters": [
+            cluster("p", json!({})), cluster("r", json!({"role": "remote", "primary": "p"})), cluster("x", json!({}))],
+            "links": [{"from": "r", "to": "x"}],
+            "services": [echo(&["x"])]},
+    });
+    let objs = ok(&config, "p", &istiod_stream());
+    let mesh = find(&objs, "ConfigMap", "istio-system", "istio")["data"]["mesh"].as_str().unwrap_or("").to_owned();
+    assert!(mesh.contains("ISTIO_META_DNS_CAPTURE"), "{mesh}");
+}

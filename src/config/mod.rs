@@ -424,18 +424,23 @@ impl Mesh {
         (address, port)
     }
 
-    /// Do the rendered cluster's own callers need the sidecar DNS proxy: some host they
-    /// call (imported, or local under a name that is no Kubernetes Service) has no
-    /// kube-dns record.
+    /// Do the callers this cluster's mesh config reaches need the sidecar DNS proxy: some
+    /// host they call (imported, or local under a name that is no Kubernetes Service) has
+    /// no kube-dns record. A primary's mesh config also reaches its remotes' proxies (their
+    /// injector is the primary's istiod), so they count as its callers.
     pub fn needs_dns_capture(&self) -> bool {
         if !self.spec.generate.service_entries {
             return false;
         }
-        let me = &self.cluster().name;
+        let group = self.config_group();
+        let callers: Vec<&Cluster> = if group.is_empty() { vec![self.cluster()] } else { group };
         self.spec.services.iter().any(|s| {
-            let imported = self.callable_peers().any(|p| s.clusters.contains(&p.name));
-            let custom_local = s.clusters.contains(me) && s.hosts.iter().any(|h| *h != s.kubernetes_host());
-            imported || custom_local
+            callers.iter().any(|caller| {
+                let imported = s.clusters.iter().any(|c| *c != caller.name && self.can_call(&caller.name, c));
+                let custom_local =
+                    s.clusters.contains(&caller.name) && s.hosts.iter().any(|h| *h != s.kubernetes_host());
+                imported || custom_local
+            })
         })
     }
 

@@ -155,6 +155,13 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
                 field.clone(),
                 format!("{caller:?} is not another cluster of the mesh"),
             )?;
+            // A remote's proxies are configured by its primary's istiod, with the
+            // primary's meshNetworks: they dial what the primary dials.
+            need(
+                spec.clusters.iter().any(|o| &o.name == caller && o.role == Role::Primary),
+                field.clone(),
+                format!("{caller:?} is a remote cluster: its proxies dial what its primary dials, so key addressFrom by the primary"),
+            )?;
             need(
                 address.parse::<IpAddr>().is_ok() || is_dns_name(address),
                 field,
