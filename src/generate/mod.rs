@@ -167,9 +167,11 @@ pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<(Vec<Value>
                         o.is("", "Service") && o.name == svc.name && o.namespace.is_none_or(|ns| ns == svc.namespace)
                     });
                     // The local half goes with the Service's own render; for a service that
-                    // runs only in this primary's remotes, with the control plane.
-                    let emit = standalone || stream_service.is_some() || (!runs_here && with_control_plane);
+                    // runs only in this primary's remotes (whose Services are rendered for
+                    // the remotes), with the control plane. Exactly one release owns it.
+                    let emit = standalone || if runs_here { stream_service.is_some() } else { with_control_plane };
                     if emit {
+                        let stream_service = stream_service.filter(|_| runs_here);
                         out.extend(service_entries::local(mesh, svc, index, stream_service, &outside, places)?);
                     } else if with_control_plane && runs_here && service_entries::needs_local_objects(svc, &outside) {
                         warnings.push(missing_export_warning(mesh, svc, index));
