@@ -34,6 +34,27 @@ pub struct Options {
     pub cluster: Option<String>,
 }
 
+/// Probably a mistake, maybe intended: the run goes on. The CLI prints each as one line
+/// on stderr (`eastwest: warning: ...`) and exits 0; a KRM ResourceList output carries
+/// each as a `results` entry of severity `warning`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// The document it is about, if any (else it is about the config).
+    pub doc: Option<error::DocRef>,
+    /// The field path (in the document, or in the config when `doc` is None).
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.doc {
+            Some(doc) => write!(f, "{doc}: field {}: {}", self.field, self.message),
+            None => write!(f, "config: field {}: {}", self.field, self.message),
+        }
+    }
+}
+
 /// A failed run: the error, and for KRM functions the ResourceList that reports it.
 #[derive(Debug)]
 pub struct Failure {
@@ -87,17 +108,35 @@ fn prefix_config_error(e: Error, origin: &str) -> Error {
 
 /// Run the whole filter over one input text.
 pub fn run(text: &str, options: &Options) -> Result<String, Failure> {
-    let mut out = Vec::with_capacity(text.len() + 4096);
-    run_to(text, options, &mut out)?;
-    String::from_utf8(out).map_err(|e| Error::Io(e.to_string()).into())
+    run_with_warnings(text, options).map(|(out, _)| out)
 }
 
-/// Run the filter and stream the result to `out`. Everything that can fail is decided
-/// before the first byte is written, so an error never leaves half a stream behind.
-pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<(), Failure> {
+/// Run the whole filter; the output and the warnings.
+pub fn run_with_warnings(text: &str, options: &Options) -> Result<(String, Vec<Warning>), Failure> {
+    let mut out = Vec::with_capacity(text.len() + 4096);
+    let warnings = run_to(text, options, &mut out)?;
+    let out = String::from_utf8(out).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+    Ok((out, warnings))
+}
+
+/// Run the filter and stream the result to `out`; returns the warnings. Everything that
+/// can fail is decided before the first byte is written, so an error never leaves half a
+/// stream behind.
+pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<Vec<Warning>, Failure> {
     let input = Input::parse_keeping(text, read::Keep::KindsWhere(transform::reads_kind))?;
     match run_parsed(&input, options) {
-        Ok(rendered) => rendered.write_to(text, out).map_err(|e| Error::Io(e.to_string()).into()),
+        Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
+            let mut buffer = Vec::new();
+            rendered.write_to(text, &mut buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+            let buffer = String::from_utf8(buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+            let with_results = krm_with_results(&buffer, &warnings)?;
+            out.write_all(with_results.as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
+            Ok(warnings)
+        }
+        Ok((rendered, warnings)) => {
+            rendered.write_to(text, out).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+            Ok(warnings)
+        }
         Err(error) if input.shape == Shape::ResourceList => {
             let output = krm_failure(&input, &error);
             Err(Failure { error, output })
@@ -106,7 +145,7 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     }
 }
 
-fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error> {
+fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<Warning>), Error> {
     let all = input.objects()?;
     let mesh = load_config(input, &all, options)?;
     let removed: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
@@ -115,12 +154,44 @@ fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error
     let kept: Vec<usize> = (0..all.len()).filter(|i| !removed.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
     let view_edits = transform::run(&mesh, &view)?;
-    let generated = generate::run(&mesh, input, &view)?;
+    let (generated, warnings) = generate::run(&mesh, input, &view)?;
     let mut edits = transform::Edits::default();
     for (i, change) in view_edits.changes {
         edits.changes.insert(kept[i], change);
     }
-    write::render(input, &write::Plan { edits, removed, generated, objects: &all })
+    let rendered = write::render(input, &write::Plan { edits, removed, generated, objects: &all })?;
+    Ok((rendered, warnings))
+}
+
+/// A `results` entry in the shape KRM orchestrators show.
+fn krm_result(message: String, severity: &str, doc: Option<&error::DocRef>, field: &str) -> Value {
+    let mut result = json!({"message": message, "severity": severity});
+    if let Some(at) = doc {
+        let mut reference = json!({"apiVersion": at.api_version, "kind": at.kind, "name": at.name});
+        if let Some(ns) = &at.namespace {
+            reference["namespace"] = Value::String(ns.clone());
+        }
+        result["resourceRef"] = reference;
+    }
+    if !field.is_empty() {
+        result["field"] = json!({"path": field});
+    }
+    result
+}
+
+/// The rendered ResourceList with the warnings as `results` of severity warning.
+fn krm_with_results(rendered: &str, warnings: &[Warning]) -> Result<String, Error> {
+    let output = Input::parse(rendered)?;
+    let Some(doc) = output.docs.first() else { return Ok(rendered.to_owned()) };
+    let results: Vec<Value> =
+        warnings.iter().map(|w| krm_result(w.to_string(), "warning", w.doc.as_ref(), &w.field)).collect();
+    let mut change = Change::default();
+    change.key("results").set(Value::Array(results), OnConflict::Replace);
+    let mut editor = Editor::new(rendered, &doc.root);
+    editor
+        .apply(&doc.root, Slot::Root, &change, "")
+        .map_err(|_| Error::Io("cannot add the warnings to the ResourceList's results".into()))?;
+    Ok(yaml::apply_patches(rendered, editor.patches))
 }
 
 /// The input ResourceList with a `results` entry for the error (KRM function convention:

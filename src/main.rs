@@ -114,7 +114,12 @@ fn filter(cli: &Cli) -> Result<(), eastwest::Failure> {
     let options = Options { config, cluster: cli.cluster.clone() };
     let mut out =
         std::io::BufWriter::with_capacity(1 << 16, ClosedPipeIsFine { inner: std::io::stdout().lock(), closed: false });
-    eastwest::run_to(&input, &options, &mut out)
+    let warnings = eastwest::run_to(&input, &options, &mut out)?;
+    // Warnings never stop the run: one line each on stderr, exit 0.
+    for warning in &warnings {
+        let _ = writeln!(std::io::stderr(), "eastwest: warning: {warning}");
+    }
+    Ok(())
 }
 
 /// stdout that treats a reader going away (`eastwest ... | head`) as the end of the job,

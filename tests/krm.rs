@@ -267,7 +267,7 @@ fn resource_list_round_trip_keeps_annotations_and_adds_placed_items() {
     let generated = check_generated(&before, &after);
     assert!(generated >= 3, "only {generated} generated items:\n{text}");
     find(&after, "Deployment", "istio-system", "istio-eastwestgateway");
-    find(&after, "Gateway", "istio-system", "cross-network-gateway");
+    find(&after, "HorizontalPodAutoscaler", "istio-system", "istio-eastwestgateway");
     find(&after, "ServiceEntry", "echo", "echo-import");
     // Helm 4's file-name annotation is for Helm only.
     assert!(!text.contains("postrenderer.helm.sh"), "{text}");
@@ -277,7 +277,7 @@ fn resource_list_round_trip_keeps_annotations_and_adds_placed_items() {
 /// one under `eastwest/` (e.g. left there by an earlier function or a hand edit).
 #[test]
 fn generated_items_avoid_paths_input_items_hold() {
-    let taken = "eastwest/istio-system_gateway_cross-network-gateway.yaml";
+    let taken = "eastwest/istio-system_horizontalpodautoscaler_istio-eastwestgateway.yaml";
     let squatter = format!(
         "- apiVersion: v1
   kind: ConfigMap
@@ -297,7 +297,7 @@ fn generated_items_avoid_paths_input_items_hold() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let before = items(&resource_list_json(&input));
     let after = items(&resource_list_json(&text));
-    find(&after, "Gateway", "istio-system", "cross-network-gateway");
+    find(&after, "HorizontalPodAutoscaler", "istio-system", "istio-eastwestgateway");
     check_generated(&before, &after);
 }
 
@@ -361,7 +361,7 @@ fn standalone_set() -> BTreeSet<Key> {
     let objects = input.objects().expect("objects");
     let set: BTreeSet<Key> = objects.iter().map(|o| key(&eastwest::read::node_json(o.node))).collect();
     assert!(set.contains(&("Namespace".into(), String::new(), "istio-system".into())), "{set:?}");
-    assert!(set.contains(&("Gateway".into(), "istio-system".into(), "cross-network-gateway".into())), "{set:?}");
+    assert!(set.contains(&("Service".into(), "istio-system".into(), "istio-eastwestgateway".into())), "{set:?}");
     set
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use super::{Mesh, MeshNetwork, API_VERSION, KIND};
+use super::{Mesh, MeshNetwork, Mode, Role, ServiceType, API_VERSION, KIND};
 use crate::error::Error;
 
 /// A Kubernetes label value: at most 63 characters, alphanumerics with `-_.` inside.
@@ -78,7 +78,7 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
         format!("must be {API_VERSION}, not {:?}", doc.api_version),
     )?;
     need(doc.kind == KIND, "kind".into(), format!("must be {KIND}, not {:?}", doc.kind))?;
-    let spec = doc.spec;
+    let mut spec = doc.spec;
     need(
         !spec.mesh_id.is_empty() && is_label_value(&spec.mesh_id),
         "spec.meshID".into(),
@@ -96,7 +96,7 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
     )?;
     need(!spec.clusters.is_empty(), "spec.clusters".into(), "must list at least one cluster".into())?;
 
-    let mut names = HashSet::new();
+    let mut names: HashSet<String> = HashSet::new();
     let mut networks = HashSet::new();
     for (i, c) in spec.clusters.iter().enumerate() {
         let at = format!("spec.clusters[{i}]");
@@ -105,7 +105,7 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
             format!("{at}.name"),
             format!("{:?} is not a valid cluster name (lowercase RFC 1123 label)", c.name),
         )?;
-        need(names.insert(c.name.as_str()), format!("{at}.name"), format!("duplicate cluster name {:?}", c.name))?;
+        need(names.insert(c.name.clone()), format!("{at}.name"), format!("duplicate cluster name {:?}", c.name))?;
         need(
             !c.network.is_empty() && is_label_value(&c.network),
             format!("{at}.network"),
@@ -133,6 +133,57 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
             format!("{at}.gateway.namespace"),
             format!("{:?} is not a namespace name", g.namespace),
         )?;
+        if let Some(p) = g.node_port {
+            need(
+                g.service_type == ServiceType::NodePort,
+                format!("{at}.gateway.nodePort"),
+                "is only used with serviceType: NodePort".into(),
+            )?;
+            need(
+                (30000..=32767).contains(&p),
+                format!("{at}.gateway.nodePort"),
+                format!("{p} is outside the default node port range 30000-32767"),
+            )?;
+        }
+        if let Some(p) = g.external_port {
+            check_port(&format!("{at}.gateway.externalPort"), p)?;
+        }
+        for (caller, address) in &g.address_from {
+            let field = format!("{at}.gateway.addressFrom[{caller:?}]");
+            need(
+                spec.clusters.iter().any(|o| &o.name == caller && o.name != c.name),
+                field.clone(),
+                format!("{caller:?} is not another cluster of the mesh"),
+            )?;
+            // A remote's proxies are configured by its primary's istiod, with the
+            // primary's meshNetworks: they dial what the primary dials.
+            need(
+                spec.clusters.iter().any(|o| &o.name == caller && o.role == Role::Primary),
+                field.clone(),
+                format!("{caller:?} is a remote cluster: its proxies dial what its primary dials, so key addressFrom by the primary"),
+            )?;
+            need(
+                address.parse::<IpAddr>().is_ok() || is_dns_name(address),
+                field,
+                format!("{address:?} is neither an IP address nor a DNS name"),
+            )?;
+        }
+        if spec.mode == Mode::Ambient {
+            // istiod creates the ambient gateway's Service and picks its node ports, so
+            // peers could never be told which one to dial.
+            need(
+                g.service_type != ServiceType::NodePort,
+                format!("{at}.gateway.serviceType"),
+                "NodePort cannot be used in ambient mode: istiod creates the gateway Service and its node port is not known to the peers' istio-remote Gateways".into(),
+            )?;
+            // Ambient multicluster is multi-primary: each cluster's istiod reads its own
+            // peer Gateways (pilot/pkg/serviceregistry/ambient/networks.go).
+            need(
+                c.role == Role::Primary,
+                format!("{at}.role"),
+                "remote clusters are not supported in ambient mode (ambient multicluster is multi-primary: every cluster runs its own istiod)".into(),
+            )?;
+        }
         if let Some(ip) = &g.load_balancer_ip {
             need(
                 ip.parse::<IpAddr>().is_ok(),
@@ -140,6 +191,11 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
                 format!("{ip:?} is not an IP address"),
             )?;
         }
+    }
+
+    check_primaries(&mut spec)?;
+    if let Some(rev) = &spec.revision {
+        need(is_dns_label(rev), "spec.revision".into(), format!("{rev:?} is not a revision name (RFC 1123 label)"))?;
     }
 
     let current = match cluster_override.or(spec.cluster.as_deref()) {
@@ -184,9 +240,20 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
                 format!("unknown cluster {c:?} (known: {})", known(&spec)),
             )?;
         }
-        need(!s.hosts.is_empty(), format!("{at}.hosts"), "must list at least one host".into())?;
         for (j, h) in s.hosts.iter().enumerate() {
             need(is_host(h), format!("{at}.hosts[{j}]"), format!("{h:?} is not a DNS name"))?;
+            // istio/istio pilot/pkg/serviceregistry/ambient/services.go: only Kubernetes
+            // Services labelled istio.io/global get Global scope, and the istio-east-west
+            // gateway builds chains only for those (pilot/pkg/networking/core/waypoint.go);
+            // ztunnel's inner CONNECT names the Service's own host (src/proxy/outbound.rs).
+            need(
+                spec.mode != Mode::Ambient || *h == s.kubernetes_host(),
+                format!("{at}.hosts[{j}]"),
+                format!(
+                    "{h:?}: in ambient mode a service crosses networks only as its Kubernetes Service, called by its FQDN {:?} (an east-west gateway has no route for other hosts); drop hosts or list only that",
+                    s.kubernetes_host()
+                ),
+            )?;
         }
         need(!s.ports.is_empty(), format!("{at}.ports"), "must list at least one port".into())?;
         let mut port_names = HashSet::new();
@@ -213,6 +280,9 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
         }
     }
 
+    check_failover(&spec)?;
+    check_ambient_reach(&spec)?;
+
     for (i, ns) in spec.workload_namespaces.iter().enumerate() {
         need(is_dns_label(ns), format!("spec.workloadNamespaces[{i}]"), format!("{ns:?} is not a namespace name"))?;
     }
@@ -224,7 +294,114 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
         }
     }
     check_trust(&spec)?;
+    // Hosts default to the Service's own FQDN (the only host ambient can carry).
+    for s in &mut spec.services {
+        if s.hosts.is_empty() {
+            s.hosts.push(s.kubernetes_host());
+        }
+    }
     Ok(Mesh { spec, current })
+}
+
+/// Each remote names (or defaults to) an existing primary; primaries name none.
+fn check_primaries(spec: &mut super::Spec) -> Result<(), Error> {
+    let primaries: Vec<String> =
+        spec.clusters.iter().filter(|c| c.role == Role::Primary).map(|c| c.name.clone()).collect();
+    for (i, c) in spec.clusters.iter_mut().enumerate() {
+        let field = format!("spec.clusters[{i}].primary");
+        match (c.role, &c.primary) {
+            (Role::Primary, Some(_)) => {
+                return Err(Error::config(field, "only a remote cluster names a primary"));
+            }
+            (Role::Primary, None) => {}
+            (Role::Remote, Some(p)) => need(
+                primaries.contains(p),
+                field,
+                format!("{p:?} is not a primary cluster (primaries: {})", primaries.join(", ")),
+            )?,
+            (Role::Remote, None) if primaries.len() == 1 => c.primary = Some(primaries[0].clone()),
+            (Role::Remote, None) => {
+                return Err(Error::config(
+                    field,
+                    format!(
+                        "say which primary serves remote cluster {:?} (primaries: {})",
+                        c.name,
+                        if primaries.is_empty() { "none".to_owned() } else { primaries.join(", ") }
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `failover` names clusters the service runs in, each once, each with its own region.
+fn check_failover(spec: &super::Spec) -> Result<(), Error> {
+    for (i, s) in spec.services.iter().enumerate() {
+        let mut regions = HashSet::new();
+        for (j, name) in s.failover.iter().enumerate() {
+            let field = format!("spec.services[{i}].failover[{j}]");
+            need(s.clusters.contains(name), field.clone(), format!("{name:?} is not one of the service's clusters"))?;
+            let locality = spec.clusters.iter().find(|c| &c.name == name).and_then(|c| c.locality.as_deref());
+            let Some(locality) = locality else {
+                return Err(Error::config(
+                    field,
+                    format!("cluster {name:?} has no locality; failover is by region, so set spec.clusters[].locality"),
+                ));
+            };
+            let region = locality.split('/').next().unwrap_or(locality);
+            need(
+                regions.insert(region.to_owned()),
+                field,
+                format!("region {region:?} is listed twice; failover orders regions"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Ambient: a caller must reach each service in at most one remote network. istio/istio
+/// pilot/pkg/serviceregistry/ambient/helpers.go and workloads.go give the address-less
+/// endpoints of one ServiceEntry the same workload UID, and krt keeps only the last; one
+/// ServiceEntry per network does not help either, since selectWorkloadServices
+/// (ambient/services.go) keeps only the oldest service per host and namespace and the
+/// others' endpoints are "pruned by deduplication" (workloads.go).
+fn check_ambient_reach(spec: &super::Spec) -> Result<(), Error> {
+    if spec.mode != Mode::Ambient {
+        return Ok(());
+    }
+    let can_call = |from: &str, to: &str| match &spec.links {
+        None => true,
+        Some(links) => {
+            links.iter().any(|l| (l.from == from && l.to == to) || (l.bidirectional && l.from == to && l.to == from))
+        }
+    };
+    for (i, s) in spec.services.iter().enumerate() {
+        for caller in &spec.clusters {
+            if s.clusters.contains(&caller.name) {
+                continue;
+            }
+            let reached: Vec<&str> = s
+                .clusters
+                .iter()
+                .filter(|c| **c != caller.name && can_call(&caller.name, c))
+                .map(String::as_str)
+                .collect();
+            need(
+                reached.len() <= 1,
+                format!("spec.services[{i}].clusters"),
+                format!(
+                    "in ambient mode cluster {:?} would reach {}/{} in {} remote networks ({}), but istiod keeps only one network's endpoints of an imported host; limit spec.links so each caller reaches it in one remote cluster",
+                    caller.name,
+                    s.namespace,
+                    s.name,
+                    reached.len(),
+                    reached.join(", ")
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn known(spec: &super::Spec) -> String {

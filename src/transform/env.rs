@@ -18,6 +18,11 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) -> Result<(), E
         let mut vars: Vec<(&str, &str)> = Vec::new();
         let container = if istio::is_istiod(obj) {
             vars.push(("CLUSTER_ID", cluster));
+            if mesh.has_remotes() {
+                // Without it the primary never takes charge of its remotes (istio/istio
+                // pilot/pkg/serviceregistry/kube/controller/multicluster.go).
+                vars.push((istio::EXTERNAL_ISTIOD_ENV, "true"));
+            }
             if mesh.ambient() {
                 if istio::env_value(obj, "discovery", "PILOT_ENABLE_AMBIENT") != Some("true") {
                     return Err(Error::Object {

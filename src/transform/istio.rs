@@ -88,3 +88,43 @@ pub fn service_selects(service: &Object, workload: &Object) -> bool {
             _ => false,
         })
 }
+
+// --- Facts shared by the generator and the checker (istio/istio and ztunnel sources) -----
+
+/// HBONE, the tunnel port every ambient cross-network connection uses (ztunnel
+/// src/proxy/outbound.rs; istio pilot/pkg/serviceregistry/ambient/networks.go reads it
+/// from the peer Gateway's HBONE listener).
+pub const HBONE_PORT: u16 = 15008;
+/// The sidecar-mode mTLS passthrough port of an east-west gateway.
+pub const DEFAULT_TLS_PORT: u64 = 15443;
+/// Pod label of the east-west gateway; the cross-network Gateways select it.
+pub const EASTWEST_POD_LABEL: (&str, &str) = ("istio", "eastwestgateway");
+/// The Service label that names a gateway's mTLS port when it is not 15443
+/// (pilot/pkg/serviceregistry/kube/controller/network.go).
+pub const GATEWAY_PORT_LABEL: &str = "networking.istio.io/gatewayPort";
+/// Gateway API: the Service type istiod gives a gateway it deploys
+/// (pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go).
+pub const SERVICE_TYPE_ANNOTATION: &str = "networking.istio.io/service-type";
+/// The control plane revision a pod or Gateway belongs to (pkg/revisions/tag_watcher.go).
+pub const REVISION_LABEL: &str = "istio.io/rev";
+/// On a remote's control-plane Namespace: the primaries that take charge of it
+/// (pilot/pkg/serviceregistry/kube/controller/multicluster.go).
+pub const CONTROL_PLANE_CLUSTERS_ANNOTATION: &str = "topology.istio.io/controlPlaneClusters";
+/// istiod env: this istiod serves remote clusters (multicluster.go).
+pub const EXTERNAL_ISTIOD_ENV: &str = "EXTERNAL_ISTIOD";
+/// Endpoint label that turns on auto-mTLS towards it.
+pub const TLS_MODE_LABEL: (&str, &str) = ("security.istio.io/tlsMode", "istio");
+/// Ambient: a Service shared across networks (pilot/pkg/serviceregistry/ambient/services.go).
+pub const GLOBAL_SERVICE_LABEL: &str = "istio.io/global";
+
+/// The SNI a sidecar sends through an AUTO_PASSTHROUGH gateway for `host:port`
+/// (pilot/pkg/model/service.go BuildSubsetKey / BuildDNSSrvSubsetKey).
+pub fn passthrough_sni(port: u64, host: &str) -> String {
+    format!("outbound_.{port}_._.{host}")
+}
+
+/// The revision of an istiod Deployment (`istio.io/rev`), when not the default.
+pub fn revision_of<'a>(obj: &Object<'a>) -> Option<&'a str> {
+    let rev = obj.node.path(&["metadata", "labels", REVISION_LABEL]).and_then(Node::as_str)?;
+    (rev != "default" && !rev.is_empty()).then_some(rev)
+}

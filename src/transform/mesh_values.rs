@@ -45,7 +45,7 @@ fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
         config.key("trustDomainAliases").set(aliases, policy);
     }
     config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
-    if imports_any(mesh) {
+    if mesh.needs_dns_capture() {
         // Apps resolve imported hosts through the sidecar's DNS proxy (to the VIPs).
         config.path(&["defaultConfig", "proxyMetadata", "ISTIO_META_DNS_CAPTURE"]).set("true", OnConflict::Replace);
     }
@@ -63,7 +63,7 @@ fn set_mesh_networks(mesh: &Mesh, config: &mut Change) {
     for cluster in &mesh.spec.clusters {
         let value = serde_json::json!({
             "endpoints": [{"fromRegistry": cluster.name}],
-            "gateways": [{"address": cluster.gateway.address, "port": cluster.gateway.port}],
+            "gateways": [{"address": mesh.dial(cluster, &mesh.cluster().name).0, "port": mesh.dial(cluster, &mesh.cluster().name).1}],
         });
         networks.key(&cluster.network).set(value, OnConflict::Replace);
     }
