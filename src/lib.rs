@@ -32,7 +32,14 @@ pub struct Options {
     pub config: Option<ConfigFile>,
     /// `--cluster NAME`: which cluster is rendered, overriding `spec.cluster`.
     pub cluster: Option<String>,
+    /// Add the cluster's whole standalone set (`eastwest generate`). Never inferred from an
+    /// empty input: a failed `helm template | eastwest | kubectl apply` must apply nothing.
+    pub standalone: bool,
 }
+
+/// The functionConfig annotation that makes a KRM function a generator of the standalone
+/// set (`"true"`), since a ResourceList has no command line to say `generate`.
+pub const STANDALONE_ANNOTATION: &str = "eastwest.dev/standalone";
 
 /// A failed run: the error, and for KRM functions the ResourceList that reports it.
 #[derive(Debug)]
@@ -115,12 +122,21 @@ fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error
     let kept: Vec<usize> = (0..all.len()).filter(|i| !removed.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
     let view_edits = transform::run(&mesh, &view)?;
-    let generated = generate::run(&mesh, input, &view)?;
+    let standalone = options.standalone || asks_for_standalone(input);
+    let generated = generate::run(&mesh, input, &view, standalone)?;
     let mut edits = transform::Edits::default();
     for (i, change) in view_edits.changes {
         edits.changes.insert(kept[i], change);
     }
     write::render(input, &write::Plan { edits, removed, generated, objects: &all })
+}
+
+/// A KRM functionConfig annotated `eastwest.dev/standalone: "true"`.
+fn asks_for_standalone(input: &Input) -> bool {
+    input.function_config().is_some_and(|fc| {
+        let annotation = format!("/metadata/annotations/{}", STANDALONE_ANNOTATION.replace('/', "~1"));
+        node_json(fc).pointer(&annotation).and_then(Value::as_str) == Some("true")
+    })
 }
 
 /// The input ResourceList with a `results` entry for the error (KRM function convention:

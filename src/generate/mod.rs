@@ -1,8 +1,8 @@
 //! New objects that make the networks one mesh, for the cluster being rendered.
 //!
 //! A Helm release must not contain objects another release owns, so the mesh-wide set
-//! goes with the control plane: it is emitted when the stream holds istiod, or when the
-//! input is empty (the standalone set for pipes and GitOps). The exporting half of a
+//! goes with the control plane: it is emitted when the stream holds istiod, or when asked
+//! for (`standalone`: `eastwest generate`, the standalone set for pipes and GitOps). The exporting half of a
 //! service goes with that service's own Service. Anything already in the stream under the
 //! same kind, namespace and name is left alone, which also keeps the filter idempotent.
 
@@ -51,8 +51,7 @@ fn namespace(mesh: &Mesh) -> Generated {
 }
 
 /// Everything to add for this input, decorated and in a fixed order.
-pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<Vec<Value>, Error> {
-    let standalone = objects.is_empty();
+pub fn run(mesh: &Mesh, input: &Input, objects: &[Object], standalone: bool) -> Result<Vec<Value>, Error> {
     let with_control_plane = objects.iter().any(istio::is_istiod);
     let wanted = &mesh.spec.generate;
     let mut out: Vec<Generated> = Vec::new();
