@@ -116,10 +116,14 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
 fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error> {
     let all = input.objects()?;
     let mesh = load_config(input, &all, options)?;
-    let removed: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
+    let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
+    // A config document is taken out of a stream (it is not for the cluster), but a
+    // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when
+    // a function drops it, and kpt and kustomize leave local-config items out themselves.
+    let removed = if input.shape == Shape::ResourceList { Vec::new() } else { configs.clone() };
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
-    let kept: Vec<usize> = (0..all.len()).filter(|i| !removed.contains(i)).collect();
+    let kept: Vec<usize> = (0..all.len()).filter(|i| !configs.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
     let view_edits = transform::run(&mesh, &view)?;
     let standalone = options.standalone || asks_for_standalone(input);
