@@ -355,7 +355,7 @@ fn helm4_plugin_post_renders_istiod() {
     assert!(!sb.error_log().exists(), "a successful run wrote {}", sb.error_log().display());
 }
 
-/// 2. Helm 4 with a bad config, run as CI and Argo CD run it: no terminal (`setsid`, stdin
+/// Test 2: Helm 4 with a bad config, run as CI and Argo CD run it: no terminal (`setsid`, stdin
 /// from /dev/null). Helm 4.1 drops a failed plugin's stderr (internal/plugin/
 /// runtime_subprocess.go, runPostrenderer sets cmd.Stderr to its own buffer and executeCmd
 /// reports only `plugin "eastwest" exited with error`), but it prints a post-rendered
