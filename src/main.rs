@@ -225,7 +225,7 @@ fn fail(failure: eastwest::Failure) -> ExitCode {
     report(&failure.error);
     if let Some(krm) = failure.output {
         let _ = write_stdout(&krm);
-    } else if helm4_plugin() && failure.error.exit_code() == 1 {
+    } else if helm4_plugin() {
         // Helm 4 drops a failed plugin's stderr and output alike. What it does show is a
         // post-rendered document that is not a mapping: `error parsing YAML: wrong node kind:
         // expected MappingNode but got ScalarNode: node contents: "<the message>"`. So hand

@@ -400,6 +400,26 @@ fn helm4_template_bad_config_reaches_the_user_without_a_terminal() {
     helm4_bad_config_reaches_the_user(&["template", "istiod"], "helm4-bad-template");
 }
 
+/// A usage error (the config path is wrong) reaches the user the same way.
+#[test]
+fn helm4_missing_config_file_reaches_the_user_without_a_terminal() {
+    tool("helm4");
+    let sb = Sandbox::new("helm4-missing-config");
+    sb.install_helm4_plugin();
+    let mut cmd = sb.detached_command(tool("helm4"));
+    cmd.args(["template", "istiod"]).arg(repo().join(CHART_ISTIOD)).args([
+        "-n",
+        "istio-system",
+        "--post-renderer",
+        "eastwest",
+        "--post-renderer-args=--config=no-such-mesh.yaml",
+    ]);
+    let out = run(&mut cmd);
+    expect_failure(&out, "helm4 template with a missing config file");
+    let err = stderr(&out);
+    assert!(err.contains("eastwest: cannot read config no-such-mesh.yaml"), "message not shown:\n{err}");
+}
+
 /// `install` needs no cluster with `--dry-run=client`, and runs the post-renderer the same way.
 #[test]
 fn helm4_install_bad_config_reaches_the_user_without_a_terminal() {
