@@ -129,3 +129,21 @@ fn yaml_errors_are_not_mistaken_for_toml() {
     let err = text(&out.stderr);
     assert!(err.contains("invalid YAML") && !err.contains("TOML"), "{err}");
 }
+
+/// Run with a terminal on stdin (a user typing `eastwest --config mesh.yaml` alone), eastwest
+/// says what it expects instead of waiting or printing anything. `script` gives the terminal.
+#[test]
+fn a_terminal_on_stdin_is_a_usage_error_that_names_generate() {
+    let command = format!("'{EASTWEST}' --config {TWO_CLUSTERS}; echo \"exit=$?\"");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo())
+        .env_remove("HELM_PLUGIN_NAME")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let shown = text(&out.stdout).replace('\r', "");
+    assert!(shown.contains("exit=2"), "{shown}");
+    assert!(shown.contains("stdin (it is a terminal)") && shown.contains("eastwest generate --config"), "{shown}");
+    assert!(!shown.contains("kind:"), "printed manifests: {shown}");
+}
