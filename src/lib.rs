@@ -32,6 +32,9 @@ pub struct Options {
     pub config: Option<ConfigFile>,
     /// `--cluster NAME`: which cluster is rendered, overriding `spec.cluster`.
     pub cluster: Option<String>,
+    /// Add the cluster's whole standalone set (`eastwest generate`). Never inferred from an
+    /// empty input: a failed `helm template | eastwest | kubectl apply` must apply nothing.
+    pub standalone: bool,
 }
 
 /// Probably a mistake, maybe intended: the run goes on. The CLI prints each as one line
@@ -54,6 +57,10 @@ impl std::fmt::Display for Warning {
         }
     }
 }
+
+/// The functionConfig annotation that makes a KRM function a generator of the standalone
+/// set (`"true"`), since a ResourceList has no command line to say `generate`.
+pub const STANDALONE_ANNOTATION: &str = "eastwest.dev/standalone";
 
 /// A failed run: the error, and for KRM functions the ResourceList that reports it.
 #[derive(Debug)]
@@ -148,13 +155,18 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
 fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<Warning>), Error> {
     let all = input.objects()?;
     let mesh = load_config(input, &all, options)?;
-    let removed: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
+    let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
+    // A config document is taken out of a stream (it is not for the cluster), but a
+    // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when
+    // a function drops it, and kpt and kustomize leave local-config items out themselves.
+    let removed = if input.shape == Shape::ResourceList { Vec::new() } else { configs.clone() };
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
-    let kept: Vec<usize> = (0..all.len()).filter(|i| !removed.contains(i)).collect();
+    let kept: Vec<usize> = (0..all.len()).filter(|i| !configs.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
     let view_edits = transform::run(&mesh, &view)?;
-    let (generated, warnings) = generate::run(&mesh, input, &view)?;
+    let standalone = options.standalone || asks_for_standalone(input);
+    let (generated, warnings) = generate::run(&mesh, input, &view, standalone)?;
     let mut edits = transform::Edits::default();
     for (i, change) in view_edits.changes {
         edits.changes.insert(kept[i], change);
@@ -192,6 +204,14 @@ fn krm_with_results(rendered: &str, warnings: &[Warning]) -> Result<String, Erro
         .apply(&doc.root, Slot::Root, &change, "")
         .map_err(|_| Error::Io("cannot add the warnings to the ResourceList's results".into()))?;
     Ok(yaml::apply_patches(rendered, editor.patches))
+}
+
+/// A KRM functionConfig annotated `eastwest.dev/standalone: "true"`.
+fn asks_for_standalone(input: &Input) -> bool {
+    input.function_config().is_some_and(|fc| {
+        let annotation = format!("/metadata/annotations/{}", STANDALONE_ANNOTATION.replace('/', "~1"));
+        node_json(fc).pointer(&annotation).and_then(Value::as_str) == Some("true")
+    })
 }
 
 /// The input ResourceList with a `results` entry for the error (KRM function convention:

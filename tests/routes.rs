@@ -16,6 +16,8 @@ fn run_inline(config: &Value, cluster: &str, input: &str) -> Result<(String, Vec
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "inline".into(), text: config.to_string() }),
         cluster: Some(cluster.to_owned()),
+        // An empty input stands for the standalone set (`eastwest generate`).
+        standalone: input.is_empty(),
     };
     eastwest::run_with_warnings(input, &options).map_err(|f| f.error.to_string())
 }
@@ -130,13 +132,13 @@ fn item02_ambient_service_in_two_remote_networks_of_one_caller_is_refused() {
 /// src/state.rs), so the peer Gateway sits in the peer's gateway.namespace.
 #[test]
 fn item03_peer_gateway_lives_in_the_peers_gateway_namespace() {
-    let objs = objects(&run("", "testdata/configs/three-clusters-ambient.yaml", Some("eu")));
+    let objs = objects(&generate("testdata/configs/three-clusters-ambient.yaml", Some("eu")));
     let peer = find(&objs, "Gateway", "istio-gateways", "istio-remote-peer-ap");
     assert_eq!(peer["spec"]["gatewayClassName"], "istio-remote");
     assert_eq!(peer["metadata"]["annotations"]["gateway.istio.io/service-account"], "istio-eastwestgateway");
     assert_eq!(peer["metadata"]["labels"]["topology.istio.io/network"], "ap-net");
     // A peer in the default namespace stays in istio-system.
-    let objs = objects(&run("", "testdata/configs/three-clusters-ambient.yaml", Some("ap")));
+    let objs = objects(&generate("testdata/configs/three-clusters-ambient.yaml", Some("ap")));
     find(&objs, "Gateway", "istio-system", "istio-remote-peer-eu");
 }
 
@@ -147,10 +149,10 @@ fn item03_peer_gateway_lives_in_the_peers_gateway_namespace() {
 /// peer could be told which one to dial.
 #[test]
 fn item04_ambient_service_type_and_address() {
-    let eu = objects(&run("", "testdata/configs/three-clusters-ambient.yaml", Some("eu")));
+    let eu = objects(&generate("testdata/configs/three-clusters-ambient.yaml", Some("eu")));
     let gw = find(&eu, "Gateway", "istio-system", "istio-eastwestgateway");
     assert_eq!(gw["metadata"]["annotations"]["networking.istio.io/service-type"], "ClusterIP");
-    let ap = objects(&run("", "testdata/configs/three-clusters-ambient.yaml", Some("ap")));
+    let ap = objects(&generate("testdata/configs/three-clusters-ambient.yaml", Some("ap")));
     let gw = find(&ap, "Gateway", "istio-gateways", "istio-eastwestgateway");
     assert_eq!(gw["spec"]["addresses"], json!([{"type": "IPAddress", "value": "198.51.100.7"}]));
     assert!(gw["metadata"]["annotations"].get("networking.istio.io/service-type").is_none());
@@ -182,11 +184,11 @@ fn istio_config(objs: &[Value]) -> Vec<(String, String, String)> {
 /// remote's pods (PILOT_ENABLE_SERVICEENTRY_SELECT_PODS, kube/controller/multicluster.go).
 #[test]
 fn item05_all_istio_config_of_a_remote_is_in_its_primarys_render() {
-    let west = objects(&run("", PR, Some("west")));
+    let west = objects(&generate(PR, Some("west")));
     assert!(istio_config(&west).is_empty(), "a remote's render carries Istio config: {:?}", istio_config(&west));
     find(&west, "Deployment", "istio-system", "istio-eastwestgateway");
 
-    let east = objects(&run("", PR, Some("east")));
+    let east = objects(&generate(PR, Some("east")));
     let gw = find(&east, "Gateway", "istio-system", "cross-network-gateway");
     let hosts = &gw["spec"]["servers"][0]["hosts"];
     assert!(hosts.as_array().is_some_and(|h| h.contains(&json!("reviews.shop.svc.cluster.local"))), "{hosts}");
@@ -220,7 +222,7 @@ fn item06_primary_takes_charge_of_its_remote() {
     assert!(!env.as_array().into_iter().flatten().any(|e| e["name"] == "EXTERNAL_ISTIOD"));
     assert!(!has(&north, "Gateway", "istiod-gateway"));
 
-    let west = objects(&run("", PR, Some("west")));
+    let west = objects(&generate(PR, Some("west")));
     let ns = find(&west, "Namespace", "", "istio-system");
     assert_eq!(ns["metadata"]["annotations"]["topology.istio.io/controlPlaneClusters"], "east");
     let input = read(repo().join("testdata/golden/primary-remote-west-remote-profile/input.yaml"));
@@ -255,7 +257,7 @@ fn item06_primary_takes_charge_of_its_remote() {
 /// Service and the same port is what the other clusters dial.
 #[test]
 fn item07_nodeport_is_pinned_and_dialled() {
-    let west = objects(&run("", PR, Some("west")));
+    let west = objects(&generate(PR, Some("west")));
     let svc = find(&west, "Service", "istio-system", "istio-eastwestgateway");
     let tls = svc["spec"]["ports"].as_array().and_then(|p| p.iter().find(|p| p["name"] == "tls")).cloned();
     assert_eq!(tls.map(|p| p["nodePort"].clone()), Some(json!(32443)));
@@ -291,12 +293,12 @@ fn indent(text: &str) -> String {
 /// `networking.istio.io/gatewayPort` (istio/istio pilot/pkg/serviceregistry/kube/controller/network.go).
 #[test]
 fn item08_custom_port_gets_the_gateway_port_label() {
-    let north = objects(&run("", PR, Some("north")));
+    let north = objects(&generate(PR, Some("north")));
     let svc = find(&north, "Service", "istio-system", "istio-eastwestgateway");
     assert_eq!(svc["metadata"]["labels"]["networking.istio.io/gatewayPort"], "16443");
     let gw = find(&north, "Gateway", "istio-system", "cross-network-gateway");
     assert_eq!(gw["spec"]["servers"][0]["port"]["number"], 16443);
-    let east = objects(&run("", PR, Some("east")));
+    let east = objects(&generate(PR, Some("east")));
     let svc = find(&east, "Service", "istio-system", "istio-eastwestgateway");
     assert!(svc["metadata"]["labels"].get("networking.istio.io/gatewayPort").is_none());
 }
@@ -307,7 +309,7 @@ fn item08_custom_port_gets_the_gateway_port_label() {
 /// The revision comes from the config or from the istiod Deployment in the stream.
 #[test]
 fn item10_generated_gateways_carry_the_revision() {
-    let east = objects(&run("", PR, Some("east")));
+    let east = objects(&generate(PR, Some("east")));
     let dep = find(&east, "Deployment", "istio-system", "istio-eastwestgateway");
     assert_eq!(dep["spec"]["template"]["metadata"]["labels"]["istio.io/rev"], "canary");
 
@@ -338,7 +340,7 @@ fn item10_generated_gateways_carry_the_revision() {
 #[test]
 fn item11_hpa_matches_the_gateway_chart() {
     let chart = objects(&read(corpus().join("gateway-eastwest-us.yaml")));
-    let ours = objects(&run("", "testdata/configs/two-clusters.yaml", None));
+    let ours = objects(&generate("testdata/configs/two-clusters.yaml", None));
     let pick = |set: &[Value]| {
         let mut v = find(set, "HorizontalPodAutoscaler", "istio-system", "istio-eastwestgateway").clone();
         v["metadata"] = json!({});
@@ -438,7 +440,7 @@ fn item12_warnings_are_krm_results() {
 fn item13_one_object_per_host_per_cluster() {
     for config in [PR, "testdata/configs/three-clusters.yaml", "testdata/configs/two-clusters.yaml"] {
         for c in ["east", "west", "north", "us", "eu", "ap"] {
-            let Ok(out) = eastwest::run("", &options(config, Some(c))) else { continue };
+            let Ok(out) = eastwest::run("", &eastwest::Options { standalone: true, ..options(config, Some(c)) }) else { continue };
             let objs = objects(&out);
             let mut seen = std::collections::HashSet::new();
             for se in objs.iter().filter(|v| key(v).0 == "ServiceEntry") {
@@ -449,7 +451,7 @@ fn item13_one_object_per_host_per_cluster() {
             }
         }
     }
-    let east = objects(&run("", PR, Some("east")));
+    let east = objects(&generate(PR, Some("east")));
     let se = find(&east, "ServiceEntry", "shop", "ratings-export");
     assert_eq!(se["spec"]["workloadSelector"]["labels"], json!({"app": "ratings"}));
     assert!(se["spec"].get("endpoints").is_none());
@@ -472,10 +474,10 @@ fn item13_one_object_per_host_per_cluster() {
 /// everything else unreachable from other networks; exposeAll restores `*.local`.
 #[test]
 fn item14_only_exported_hosts_cross_unless_expose_all() {
-    let eu = objects(&run("", "testdata/configs/three-clusters.yaml", Some("eu")));
+    let eu = objects(&generate("testdata/configs/three-clusters.yaml", Some("eu")));
     let gw = find(&eu, "Gateway", "istio-system", "cross-network-gateway");
     assert_eq!(gw["spec"]["servers"][0]["hosts"], json!(["api.mesh.global", "api.shop.global", "echo.eu.mesh.local"]));
-    let us = objects(&run("", "testdata/configs/two-clusters.yaml", Some("us")));
+    let us = objects(&generate("testdata/configs/two-clusters.yaml", Some("us")));
     assert!(!has(&us, "Gateway", "cross-network-gateway"), "us exports nothing");
 
     let mut config =
@@ -531,7 +533,7 @@ fn item15_16_address_from_and_external_port() {
 fn item17_failover_order_is_the_same_everywhere() {
     let mut rules = Vec::new();
     for c in ["east", "north"] {
-        let objs = objects(&run("", PR, Some(c)));
+        let objs = objects(&generate(PR, Some(c)));
         let dr = find(&objs, "DestinationRule", "shop", "ratings-locality").clone();
         assert!(dr["spec"]["trafficPolicy"]["outlierDetection"].is_object());
         rules.push(dr["spec"].clone());
@@ -558,7 +560,7 @@ fn new_shapes_validate_against_the_crds() {
         [(PR, ["east", "west", "north"]), ("testdata/configs/three-clusters-ambient.yaml", ["us", "eu", "ap"])]
     {
         for c in clusters {
-            for obj in objects(&run("", config, Some(c))) {
+            for obj in objects(&generate(config, Some(c))) {
                 let api = obj["apiVersion"].as_str().unwrap_or("");
                 if api.starts_with("networking.istio.io/") || api.starts_with("gateway.networking.k8s.io/") {
                     crd_schema::validate_object(&schemas, &obj)

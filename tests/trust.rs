@@ -28,10 +28,9 @@ const TWO_AMBIENT: &str = "testdata/configs/trust-two-clusters-ambient.yaml";
 const THREE: &str = "testdata/configs/trust-three-clusters.yaml";
 const THREE_AMBIENT: &str = "testdata/configs/trust-three-clusters-ambient.yaml";
 
-/// The standalone set of one cluster. Today that is what an empty input produces; when the
-/// explicit standalone option lands, this function is the one line to change.
+/// The standalone set of one cluster (`eastwest generate`).
 fn standalone(config: &str, cluster: &str) -> String {
-    run("", config, Some(cluster))
+    generate(config, Some(cluster))
 }
 
 /// The Helm flow: the real istiod chart render (sidecar or ambient profile) through eastwest.
@@ -70,6 +69,7 @@ fn inline(config: Value, cluster: Option<&str>) -> eastwest::Options {
     eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "inline".into(), text: config.to_string() }),
         cluster: cluster.map(str::to_owned),
+        standalone: false,
     }
 }
 
@@ -145,7 +145,7 @@ fn the_config_reaches_the_certificate_as_written() {
     config["spec"]["meshID"] = json!("other-mesh");
     config["spec"]["trust"]["certManager"]["issuerRef"] =
         json!({"kind": "AWSPCAClusterIssuer", "name": "pca", "group": "awspca.cert-manager.io"});
-    let cert = the_certificate(&eastwest::run("", &inline(config, Some("b"))).expect("runs"));
+    let cert = the_certificate(&eastwest::run("", &eastwest::Options { standalone: true, ..inline(config, Some("b")) }).expect("runs"));
     assert_eq!(cert["metadata"]["namespace"], "mesh-system");
     assert_eq!(cert["spec"]["commonName"], "b");
     assert_eq!(cert["spec"]["subject"]["organizationalUnits"], json!(["other-mesh"]));

@@ -1,8 +1,8 @@
 //! New objects that make the networks one mesh, for the cluster being rendered.
 //!
 //! A Helm release must not contain objects another release owns, so the mesh-wide set
-//! goes with the control plane: it is emitted when the stream holds istiod, or when the
-//! input is empty (the standalone set for pipes and GitOps). The exporting half of a
+//! goes with the control plane: it is emitted when the stream holds istiod, or when asked
+//! for (`standalone`: `eastwest generate`, the standalone set for pipes and GitOps). The exporting half of a
 //! service goes with that service's own Service. Anything already in the stream under the
 //! same kind, namespace and name is left alone, which also keeps the filter idempotent.
 
@@ -104,9 +104,12 @@ fn has_eastwest_gateway(mesh: &Mesh, objects: &[Object]) -> bool {
 }
 
 /// Everything to add for this input, decorated and in a fixed order, and the warnings.
-pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<(Vec<Value>, Vec<Warning>), Error> {
-    // The one place that decides whether this is the standalone set.
-    let standalone = objects.is_empty();
+pub fn run(
+    mesh: &Mesh,
+    input: &Input,
+    objects: &[Object],
+    standalone: bool,
+) -> Result<(Vec<Value>, Vec<Warning>), Error> {
     let remote = mesh.cluster().role == Role::Remote;
     if remote {
         if let Some(istiod) = objects.iter().find(|o| istio::is_istiod(o)) {
