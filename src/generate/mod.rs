@@ -151,7 +151,7 @@ pub fn run(mesh: &Mesh, input: &Input, objects: &[Object]) -> Result<(Vec<Value>
                 out.extend(expose::cross_network_gateway(mesh));
             }
             if mesh.expose_istiod() && !remote {
-                out.extend(expose::istiod(mesh));
+                out.extend(expose::istiod(mesh, revision.as_deref()));
             }
         }
     }
