@@ -48,3 +48,72 @@ fn exposed_istiod_routes_to_the_revisions_service() {
     let vs = find(&objs, "VirtualService", "istio-system", "istiod-vs");
     assert_eq!(vs["spec"]["tls"][0]["route"][0]["destination"]["host"], "istiod.istio-system.svc.cluster.local");
 }
+
+fn ambient_pair(service_accounts: Option<Value>) -> Value {
+    let mut echo = json!({"name": "echo", "namespace": "echo", "clusters": ["eu"], "selector": {"app": "echo"},
+                          "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]});
+    if let Some(sa) = service_accounts {
+        echo["serviceAccounts"] = sa;
+    }
+    json!({
+        "apiVersion": "eastwest.dev/v1alpha1", "kind": "MeshNetwork",
+        "spec": {"meshID": "m", "mode": "ambient", "trustDomain": "corp.local", "clusters": [
+            {"name": "us", "network": "us-net", "gateway": {"address": "192.0.2.1"}},
+            {"name": "eu", "network": "eu-net", "gateway": {"address": "192.0.2.2"}}],
+            "services": [echo]}
+    })
+}
+
+fn warnings_of(config: &Value, cluster: &str) -> Vec<eastwest::Warning> {
+    let options = eastwest::Options {
+        config: Some(eastwest::ConfigFile { origin: "inline".into(), text: config.to_string() }),
+        cluster: Some(cluster.to_owned()),
+    };
+    eastwest::run_with_warnings("", &options).expect("runs").1
+}
+
+/// Ambient through an east-west gateway, ztunnel checks the inner tunnel's peer only
+/// against the destination service's SANs (istio/ztunnel src/proxy/outbound.rs
+/// build_request_through_gateway: `final_sans: upstream.service_sans()`, and
+/// src/tls/workload.rs IdentityVerifier matches nothing when the list is empty). For a
+/// ServiceEntry those SANs are its `subjectAltNames` (istio/istio
+/// pilot/pkg/serviceregistry/ambient/services.go; only Global Kubernetes Services get the
+/// remote workloads' accounts added, ambient/multicluster.go SplitHorizonServices). So the
+/// imported ServiceEntry names the pods' identities.
+#[test]
+fn ambient_import_names_the_remote_pods_identities() {
+    let objs = run_inline(&ambient_pair(Some(json!(["echo", "echo-canary"]))), "us", "").expect("runs");
+    let se = find(&objs, "ServiceEntry", "echo", "echo-import");
+    assert_eq!(
+        se["spec"]["subjectAltNames"],
+        json!(["spiffe://corp.local/ns/echo/sa/echo", "spiffe://corp.local/ns/echo/sa/echo-canary"])
+    );
+    assert!(warnings_of(&ambient_pair(Some(json!(["echo"]))), "us").is_empty());
+
+    // Absent: the Kubernetes default account, said on stderr (it is right only if the
+    // pods run as `default`).
+    let config = ambient_pair(None);
+    let objs = run_inline(&config, "us", "").expect("runs");
+    let se = find(&objs, "ServiceEntry", "echo", "echo-import");
+    assert_eq!(se["spec"]["subjectAltNames"], json!(["spiffe://corp.local/ns/echo/sa/default"]));
+    let warnings = warnings_of(&config, "us");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].field, "spec.services[0].serviceAccounts");
+    // The exporting side imports nothing, so it has nothing to warn about.
+    assert!(warnings_of(&config, "eu").is_empty());
+}
+
+/// serviceAccounts is read only by ambient's imported ServiceEntry; in sidecar mode the
+/// caller's Envoy takes the identities from the Kubernetes Service's pods
+/// (pilot/pkg/model/push_context.go ServiceAccounts), so the field would do nothing.
+#[test]
+fn service_accounts_are_refused_in_sidecar_mode() {
+    let mut config = ambient_pair(Some(json!(["echo"])));
+    config["spec"]["mode"] = json!("sidecar");
+    let err = run_inline(&config, "us", "").expect_err("refused");
+    assert!(err.contains("spec.services[0].serviceAccounts"), "{err}");
+    config["spec"]["mode"] = json!("ambient");
+    config["spec"]["services"][0]["serviceAccounts"] = json!(["Not_A_Name"]);
+    let err = run_inline(&config, "us", "").expect_err("refused");
+    assert!(err.contains("spec.services[0].serviceAccounts[0]"), "{err}");
+}

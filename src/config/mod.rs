@@ -250,6 +250,11 @@ pub struct Service {
     /// Clusters in failover order, written as `localityLbSetting` in every cluster.
     #[serde(default)]
     pub failover: Vec<String>,
+    /// Ambient: the Kubernetes service accounts the service's pods run as. A caller's
+    /// ztunnel accepts the far end of the tunnel only under these identities (the imported
+    /// ServiceEntry's `subjectAltNames`). Absent: `default`, with a warning.
+    #[serde(default)]
+    pub service_accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

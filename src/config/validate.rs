@@ -271,6 +271,20 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
                 format!("{:?} is not one of {}", p.protocol, PROTOCOLS.join(", ")),
             )?;
         }
+        for (j, sa) in s.service_accounts.iter().enumerate() {
+            need(
+                is_dns_name(sa),
+                format!("{at}.serviceAccounts[{j}]"),
+                format!("{sa:?} is not a service account name"),
+            )?;
+            // Sidecar callers verify the pods through the Kubernetes Service or the
+            // exporting ServiceEntry; only ambient's imported ServiceEntry carries them.
+            need(
+                spec.mode == Mode::Ambient,
+                format!("{at}.serviceAccounts"),
+                "is read only in ambient mode (the identities a caller's ztunnel accepts); drop it".into(),
+            )?;
+        }
         for (k, v) in &s.selector {
             need(
                 is_label_value(v) && !k.is_empty(),

@@ -127,7 +127,7 @@ pub fn import(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<Generated
     let vips = vips(mesh);
     let Some(vip) = vips.get(&(svc.namespace.clone(), svc.name.clone())) else { return Vec::new() };
     let endpoints: Vec<Value> = remotes.iter().map(|peer| remote_endpoint(peer, &BTreeMap::new())).collect();
-    let entry = json!({
+    let mut entry = json!({
         "apiVersion": "networking.istio.io/v1",
         "kind": "ServiceEntry",
         "metadata": {"name": format!("{}-import", svc.name), "namespace": svc.namespace},
@@ -140,12 +140,37 @@ pub fn import(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<Generated
             "endpoints": endpoints,
         },
     });
+    if mesh.ambient() {
+        entry["spec"]["subjectAltNames"] = json!(ambient_sans(mesh, svc, remotes));
+    }
     let file = "service-imports";
     let mut out = vec![Generated { value: entry, file }];
     if remotes.len() > 1 || !svc.failover.is_empty() {
         out.extend(destination_rules(mesh, svc, file));
     }
     out
+}
+
+/// Ambient: the identities a caller's ztunnel accepts at the far end of the inner tunnel.
+/// Through an east-west gateway ztunnel checks the inner TLS peer only against the
+/// service's SANs (ztunnel src/proxy/outbound.rs build_request_through_gateway,
+/// `final_sans: upstream.service_sans()`; src/tls/workload.rs IdentityVerifier), and for a
+/// ServiceEntry those are its `subjectAltNames` (istio/istio
+/// pilot/pkg/serviceregistry/ambient/services.go); none would fail every handshake.
+/// `spiffe://<trust domain>/ns/<namespace>/sa/<account>` as pkg/spiffe writes it.
+pub fn ambient_sans(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<String> {
+    let default = ["default".to_owned()];
+    let accounts: &[String] = if svc.service_accounts.is_empty() { &default } else { &svc.service_accounts };
+    let mut sans: Vec<String> = remotes
+        .iter()
+        .flat_map(|peer| {
+            let td = mesh.trust_domain_of(peer);
+            accounts.iter().map(move |sa| format!("spiffe://{td}/ns/{}/sa/{sa}", svc.namespace))
+        })
+        .collect();
+    sans.sort();
+    sans.dedup();
+    sans
 }
 
 /// Instances in more than one place: outlier detection switches on locality-aware
