@@ -117,3 +117,30 @@ fn service_accounts_are_refused_in_sidecar_mode() {
     let err = run_inline(&config, "us", "").expect_err("refused");
     assert!(err.contains("spec.services[0].serviceAccounts[0]"), "{err}");
 }
+
+/// The peer Gateway: istiod reads gatewayClassName `istio-remote`, the
+/// `topology.istio.io/network` label, `status.addresses` (which it copies from
+/// `spec.addresses` for this unmanaged class, pilot/pkg/config/kube/gateway/conversion.go
+/// reportUnmanagedGatewayStatus) of type IPAddress or Hostname, the first HBONE listener's
+/// port, and the service account from `gateway.istio.io/service-account` (else
+/// `<name>-istio-remote`, pilot/pkg/serviceregistry/kube/conversion.go GatewaySA), all in
+/// pilot/pkg/serviceregistry/ambient/networks.go localK8sGatewayToNetworkGateways. The
+/// trust domain is the local mesh's (ambient/workloads.go convertGateway), so no
+/// annotation claims otherwise.
+#[test]
+fn peer_gateway_carries_only_what_istiod_reads() {
+    let objs = run_inline(&ambient_pair(Some(json!(["echo"]))), "us", "").expect("runs");
+    let peer = find(&objs, "Gateway", "istio-system", "istio-remote-peer-eu");
+    assert_eq!(peer["spec"]["gatewayClassName"], "istio-remote");
+    assert_eq!(peer["metadata"]["labels"]["topology.istio.io/network"], "eu-net");
+    assert_eq!(peer["spec"]["addresses"], json!([{"type": "IPAddress", "value": "192.0.2.2"}]));
+    let hbone: Vec<&Value> =
+        peer["spec"]["listeners"].as_array().unwrap().iter().filter(|l| l["protocol"] == "HBONE").collect();
+    assert_eq!(hbone.len(), 1);
+    assert_eq!(hbone[0]["port"], 15008);
+    let annotations = peer["metadata"]["annotations"].as_object().unwrap();
+    let keys: Vec<&str> =
+        annotations.keys().map(String::as_str).filter(|k| k.starts_with("gateway.istio.io/")).collect();
+    assert_eq!(keys, ["gateway.istio.io/service-account"]);
+    assert_eq!(annotations["gateway.istio.io/service-account"], "istio-eastwestgateway");
+}

@@ -80,10 +80,10 @@ pub fn peer_gateway(mesh: &Mesh, peer: &Cluster) -> Generated {
             "name": format!("istio-remote-peer-{}", peer.name),
             "namespace": peer.gateway.namespace,
             "labels": { NETWORK_LABEL: peer.network },
-            "annotations": {
-                "gateway.istio.io/service-account": peer.gateway.name,
-                "gateway.istio.io/trust-domain": mesh.spec.trust_domain,
-            },
+            // The gateway's identity is <namespace>/<this account> (kube.GatewaySA in
+            // pilot/pkg/serviceregistry/kube/conversion.go); its trust domain is always the
+            // local mesh's (ambient/workloads.go convertGateway, pickTrustDomain).
+            "annotations": { "gateway.istio.io/service-account": peer.gateway.name },
         },
         "spec": {"gatewayClassName": "istio-remote", "addresses": [address(&dial_address)], "listeners": listeners},
     });
