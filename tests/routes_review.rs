@@ -144,3 +144,20 @@ fn peer_gateway_carries_only_what_istiod_reads() {
     assert_eq!(keys, ["gateway.istio.io/service-account"]);
     assert_eq!(annotations["gateway.istio.io/service-account"], "istio-eastwestgateway");
 }
+
+/// `gateway.exposeIstiod` wrote an `istio.io/expose-istiod` label that nothing in istio/istio
+/// reads, and a 15012 Passthrough listener on the istio-east-west Gateway, which routes only
+/// what a TLSRoute attaches (pilot/pkg/config/kube/gateway/gateway_collection.go: listeners
+/// other than 15008 are converted like any Gateway listener); ambient has no remote clusters
+/// to dial it. Sidecar mode never read the field. So it is refused, naming the field.
+#[test]
+fn gateway_expose_istiod_is_refused() {
+    let mut config = ambient_pair(Some(json!(["echo"])));
+    config["spec"]["clusters"][0]["gateway"]["exposeIstiod"] = json!(true);
+    let err = run_inline(&config, "us", "").expect_err("refused");
+    assert!(err.contains("spec.clusters[0].gateway.exposeIstiod"), "{err}");
+    config["spec"]["mode"] = json!("sidecar");
+    config["spec"]["services"][0].as_object_mut().unwrap().remove("serviceAccounts");
+    let err = run_inline(&config, "us", "").expect_err("refused");
+    assert!(err.contains("spec.generate.exposeIstiod"), "{err}");
+}

@@ -163,7 +163,8 @@ pub struct GatewayConfig {
     pub annotations: BTreeMap<String, String>,
     #[serde(default, rename = "loadBalancerIP")]
     pub load_balancer_ip: Option<String>,
-    /// Ambient: also listen for istiod's xDS (15012) on the east-west gateway.
+    /// Refused when true: Istio reads no such setting (sidecar mode uses
+    /// `spec.generate.exposeIstiod`). Kept so old configs fail with a clear message.
     #[serde(default)]
     pub expose_istiod: bool,
     /// `serviceType: NodePort`: the node port pinned for the mTLS port (default 31443),

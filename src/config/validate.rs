@@ -148,6 +148,19 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
         if let Some(p) = g.external_port {
             check_port(&format!("{at}.gateway.externalPort"), p)?;
         }
+        // Nothing in Istio reads an `istio.io/expose-istiod` label, and on an istio-east-west
+        // Gateway a Passthrough listener routes only what a TLSRoute sends it
+        // (pilot/pkg/config/kube/gateway/gateway_collection.go); ambient has no remote
+        // cluster that would dial istiod there. Sidecar exposes istiod by
+        // spec.generate.exposeIstiod.
+        need(
+            !g.expose_istiod,
+            format!("{at}.gateway.exposeIstiod"),
+            match spec.mode {
+                Mode::Ambient => "exposes nothing in ambient mode (no remote clusters; a Passthrough listener without a TLSRoute routes nowhere); drop it".into(),
+                Mode::Sidecar => "is not read in sidecar mode; istiod is exposed through spec.generate.exposeIstiod (automatic for a primary with remotes)".into(),
+            },
+        )?;
         for (caller, address) in &g.address_from {
             let field = format!("{at}.gateway.addressFrom[{caller:?}]");
             need(
