@@ -161,3 +161,46 @@ fn gateway_expose_istiod_is_refused() {
     let err = run_inline(&config, "us", "").expect_err("refused");
     assert!(err.contains("spec.generate.exposeIstiod"), "{err}");
 }
+
+fn primary_remote(services: Value) -> Value {
+    json!({
+        "apiVersion": "eastwest.dev/v1alpha1", "kind": "MeshNetwork",
+        "spec": {"meshID": "m", "clusters": [
+            {"name": "east", "network": "east-net", "gateway": {"address": "192.0.2.1"}},
+            {"name": "west", "network": "west-net", "role": "remote", "primary": "east", "gateway": {"address": "192.0.2.2"}},
+            {"name": "north", "network": "north-net", "gateway": {"address": "192.0.2.3"}}],
+            "services": services}
+    })
+}
+
+/// Sidecar, primary-remote: address-less WorkloadEntries reach a caller through a
+/// Kubernetes Service only if that Service is in the config cluster's registry
+/// (istio/istio pilot/pkg/serviceregistry/kube/controller/multicluster.go initializeCluster:
+/// `m.serviceEntryController.AppendWorkloadHandler(kubeRegistry.WorkloadInstanceHandler)`
+/// only when `configCluster`; controller.go serviceInstancesFromWorkloadInstances needs
+/// the Service in that registry). A service called by its FQDN that runs in the remote and
+/// in another primary, but not in the remote's primary, would reach the remote only:
+/// refused. With a custom host the exporting ServiceEntry selects the WorkloadEntries
+/// (serviceentry/conversion.go), so that is accepted, and so is running it in the primary.
+#[test]
+fn fqdn_service_only_in_a_remote_and_elsewhere_is_refused() {
+    let svc = |clusters: Value, hosts: Value| {
+        json!([{"name": "echo", "namespace": "echo", "clusters": clusters, "hosts": hosts, "selector": {"app": "echo"},
+                "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]}])
+    };
+    let err = run_inline(&primary_remote(svc(json!(["west", "north"]), json!([]))), "north", "").expect_err("refused");
+    assert!(err.contains("spec.services[0].clusters") && err.contains("\"west\""), "{err}");
+    // A custom host only: the export ServiceEntry in east selects the WorkloadEntry.
+    let objs = run_inline(&primary_remote(svc(json!(["west", "north"]), json!(["echo.mesh.global"]))), "east", "")
+        .expect("runs");
+    let we = find(&objs, "WorkloadEntry", "echo", "echo-north");
+    let se = find(&objs, "ServiceEntry", "echo", "echo-export");
+    assert_eq!(se["spec"]["workloadSelector"]["labels"]["app"], "echo");
+    assert_eq!(we["metadata"]["labels"].get("app"), None, "labels are on the spec");
+    assert_eq!(we["spec"]["labels"]["app"], "echo");
+    assert_eq!(we["spec"]["network"], "north-net");
+    // Running in the primary too: east's Service selects it.
+    run_inline(&primary_remote(svc(json!(["east", "west", "north"]), json!([]))), "east", "").expect("runs");
+    // Only in the remote: nothing to select, nothing refused.
+    run_inline(&primary_remote(svc(json!(["west"]), json!([]))), "east", "").expect("runs");
+}
