@@ -204,3 +204,30 @@ fn fqdn_service_only_in_a_remote_and_elsewhere_is_refused() {
     // Only in the remote: nothing to select, nothing refused.
     run_inline(&primary_remote(svc(json!(["west"]), json!([]))), "east", "").expect("runs");
 }
+
+/// A WorkloadEntry joins a Kubernetes Service only if it matches the Service's whole
+/// selector (istio/istio pilot/pkg/serviceregistry/kube/controller/controller.go
+/// serviceInstancesFromWorkloadInstances, `selector.Match(wi.Endpoint.Labels)`). With a
+/// configured selector narrower than the Service's, the entries carry both; a conflicting
+/// value is refused on the selector's field.
+#[test]
+fn workload_entries_match_the_services_whole_selector() {
+    let config = json!({
+        "apiVersion": "eastwest.dev/v1alpha1", "kind": "MeshNetwork",
+        "spec": {"meshID": "m", "clusters": [
+            {"name": "us", "network": "us-net", "gateway": {"address": "192.0.2.1"}},
+            {"name": "eu", "network": "eu-net", "gateway": {"address": "192.0.2.2"}}],
+            "services": [{"name": "echo", "namespace": "echo", "clusters": ["us", "eu"], "selector": {"app": "echo"},
+                          "ports": [{"name": "http", "number": 80, "protocol": "HTTP"}]}]}
+    });
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: echo, namespace: echo}\nspec:\n  selector: {app: echo, version: v1}\n  ports: [{name: http, port: 80}]\n";
+    let objs = run_inline(&config, "us", service).expect("runs");
+    let we = find(&objs, "WorkloadEntry", "echo", "echo-eu");
+    assert_eq!(we["spec"]["labels"]["app"], "echo");
+    assert_eq!(we["spec"]["labels"]["version"], "v1");
+    assert_eq!(we["spec"]["labels"]["security.istio.io/tlsMode"], "istio");
+
+    let conflicting = service.replace("app: echo, version", "app: other, version");
+    let err = run_inline(&config, "us", &conflicting).expect_err("refused");
+    assert!(err.contains("spec.services[0].selector[\"app\"]"), "{err}");
+}

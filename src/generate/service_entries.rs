@@ -245,6 +245,26 @@ pub fn local(
             ),
         ));
     }
+    // The WorkloadEntries must match the Kubernetes Service's whole selector to be
+    // selected by it (istio/istio pilot/pkg/serviceregistry/kube/controller/controller.go
+    // serviceInstancesFromWorkloadInstances: `selector.Match(wi.Endpoint.Labels)`), and the
+    // configured selector for the exporting ServiceEntry: they carry both.
+    let mut entry_labels = selector.clone();
+    let service_selector = stream_service.and_then(|s| s.node.path(&["spec", "selector"]));
+    for (k, v) in service_selector.map_or(&[][..], Node::entries) {
+        let (Some(k), Some(v)) = (k.as_str(), v.scalar_text()) else { continue };
+        match entry_labels.get(k) {
+            Some(ours) if ours != v => {
+                return Err(Error::config(
+                    field(&format!(".selector[{k:?}]")),
+                    format!("is {ours:?} but Service {} selects {k}={v:?}: its pods must match both", svc.name),
+                ))
+            }
+            _ => {
+                entry_labels.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
     let mut ports = Vec::new();
     for (j, p) in svc.ports.iter().enumerate() {
         // The port is part of the SNI callers send: it must exist on the Service.
@@ -288,7 +308,7 @@ pub fn local(
                 "apiVersion": "networking.istio.io/v1",
                 "kind": "WorkloadEntry",
                 "metadata": {"name": format!("{}-{}", svc.name, peer.name), "namespace": svc.namespace},
-                "spec": remote_endpoint(peer, &selector),
+                "spec": remote_endpoint(peer, &entry_labels),
             }),
             file,
         });
