@@ -231,3 +231,24 @@ fn workload_entries_match_the_services_whole_selector() {
     let err = run_inline(&config, "us", &conflicting).expect_err("refused");
     assert!(err.contains("spec.services[0].selector[\"app\"]"), "{err}");
 }
+
+/// Locality failover acts only through outlier detection (istio/istio
+/// pilot/pkg/xds/endpoints/endpoint_builder.go applies failover priorities only with it),
+/// and Istio passes `maxEjectionPercent` to Envoy only when set
+/// (pilot/pkg/networking/core/cluster_traffic_policy.go applyOutlierDetection), leaving
+/// Envoy's 10% otherwise: a region with several failing endpoints would keep most of its
+/// traffic. Istio's own failover test ejects up to 100% (tests/integration/pilot/locality_test.go).
+#[test]
+fn failover_destination_rules_can_empty_a_locality() {
+    let objs = objects(&run("", "testdata/configs/primary-remote.yaml", Some("east")));
+    let drs: Vec<&Value> = objs.iter().filter(|v| key(v).0 == "DestinationRule").collect();
+    assert!(!drs.is_empty());
+    for dr in drs {
+        let policy = &dr["spec"]["trafficPolicy"];
+        assert_eq!(policy["outlierDetection"]["maxEjectionPercent"], 100, "{dr:#}");
+        assert_eq!(
+            policy["loadBalancer"]["localityLbSetting"]["failover"],
+            json!([{"from": "eu-north-1", "to": "us-east-1"}])
+        );
+    }
+}

@@ -178,8 +178,13 @@ pub fn ambient_sans(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<Str
 /// locality LB only with outlier detection), so calls stay local while they can;
 /// `failover` orders the regions explicitly, the same in every cluster.
 fn destination_rules(mesh: &Mesh, svc: &Service, file: &'static str) -> Vec<Generated> {
+    // Without maxEjectionPercent Istio leaves Envoy's default of 10% (at least one host;
+    // istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go applyOutlierDetection),
+    // so a locality with several failing endpoints would never be emptied and traffic would
+    // not fail over; Istio's own failover test ejects up to 100%
+    // (tests/integration/pilot/locality_test.go).
     let mut policy = json!({
-        "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s", "baseEjectionTime": "30s"},
+        "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s", "baseEjectionTime": "30s", "maxEjectionPercent": 100},
     });
     let regions: Vec<&str> = svc
         .failover
