@@ -163,7 +163,8 @@ pub struct GatewayConfig {
     pub annotations: BTreeMap<String, String>,
     #[serde(default, rename = "loadBalancerIP")]
     pub load_balancer_ip: Option<String>,
-    /// Ambient: also listen for istiod's xDS (15012) on the east-west gateway.
+    /// Refused when true: Istio reads no such setting (sidecar mode uses
+    /// `spec.generate.exposeIstiod`). Kept so old configs fail with a clear message.
     #[serde(default)]
     pub expose_istiod: bool,
     /// `serviceType: NodePort`: the node port pinned for the mTLS port (default 31443),
@@ -250,6 +251,11 @@ pub struct Service {
     /// Clusters in failover order, written as `localityLbSetting` in every cluster.
     #[serde(default)]
     pub failover: Vec<String>,
+    /// Ambient: the Kubernetes service accounts the service's pods run as. A caller's
+    /// ztunnel accepts the far end of the tunnel only under these identities (the imported
+    /// ServiceEntry's `subjectAltNames`). Absent: `default`, with a warning.
+    #[serde(default)]
+    pub service_accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -148,6 +148,19 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
         if let Some(p) = g.external_port {
             check_port(&format!("{at}.gateway.externalPort"), p)?;
         }
+        // Nothing in Istio reads an `istio.io/expose-istiod` label, and on an istio-east-west
+        // Gateway a Passthrough listener routes only what a TLSRoute sends it
+        // (pilot/pkg/config/kube/gateway/gateway_collection.go); ambient has no remote
+        // cluster that would dial istiod there. Sidecar exposes istiod by
+        // spec.generate.exposeIstiod.
+        need(
+            !g.expose_istiod,
+            format!("{at}.gateway.exposeIstiod"),
+            match spec.mode {
+                Mode::Ambient => "exposes nothing in ambient mode (no remote clusters; a Passthrough listener without a TLSRoute routes nowhere); drop it".into(),
+                Mode::Sidecar => "is not read in sidecar mode; istiod is exposed through spec.generate.exposeIstiod (automatic for a primary with remotes)".into(),
+            },
+        )?;
         for (caller, address) in &g.address_from {
             let field = format!("{at}.gateway.addressFrom[{caller:?}]");
             need(
@@ -271,6 +284,20 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
                 format!("{:?} is not one of {}", p.protocol, PROTOCOLS.join(", ")),
             )?;
         }
+        for (j, sa) in s.service_accounts.iter().enumerate() {
+            need(
+                is_dns_name(sa),
+                format!("{at}.serviceAccounts[{j}]"),
+                format!("{sa:?} is not a service account name"),
+            )?;
+            // Sidecar callers verify the pods through the Kubernetes Service or the
+            // exporting ServiceEntry; only ambient's imported ServiceEntry carries them.
+            need(
+                spec.mode == Mode::Ambient,
+                format!("{at}.serviceAccounts"),
+                "is read only in ambient mode (the identities a caller's ztunnel accepts); drop it".into(),
+            )?;
+        }
         for (k, v) in &s.selector {
             need(
                 is_label_value(v) && !k.is_empty(),
@@ -300,7 +327,62 @@ pub fn check(doc: MeshNetwork, cluster_override: Option<&str>) -> Result<Mesh, E
             s.hosts.push(s.kubernetes_host());
         }
     }
+    check_remote_only_services(&spec)?;
     Ok(Mesh { spec, current })
+}
+
+/// Sidecar: a service called by its Kubernetes FQDN that runs in a remote but not in the
+/// remote's primary, and also in another network outside that primary's clusters. Its
+/// instances there are address-less WorkloadEntries in the primary, and only the config
+/// cluster's Kubernetes Services select WorkloadEntries (istio/istio
+/// pilot/pkg/serviceregistry/kube/controller/multicluster.go initializeCluster appends
+/// the kube WorkloadInstanceHandler for the config cluster only; controller.go
+/// serviceInstancesFromWorkloadInstances). The Service lives only in the remote, so
+/// nothing would select them and the FQDN would silently reach the remote's pods only.
+fn check_remote_only_services(spec: &super::Spec) -> Result<(), Error> {
+    if spec.mode != Mode::Sidecar {
+        return Ok(());
+    }
+    let can_call = |from: &str, to: &str| match &spec.links {
+        None => true,
+        Some(links) => {
+            links.iter().any(|l| (l.from == from && l.to == to) || (l.bidirectional && l.from == to && l.to == from))
+        }
+    };
+    for primary in spec.clusters.iter().filter(|c| c.role == Role::Primary) {
+        let group: Vec<&str> = spec
+            .clusters
+            .iter()
+            .filter(|c| c.name == primary.name || c.primary.as_deref() == Some(primary.name.as_str()))
+            .map(|c| c.name.as_str())
+            .collect();
+        for (i, s) in spec.services.iter().enumerate() {
+            if s.clusters.contains(&primary.name) || !s.hosts.contains(&s.kubernetes_host()) {
+                continue;
+            }
+            let Some(remote) = s.clusters.iter().find(|c| group.contains(&c.as_str())) else { continue };
+            let outside: Vec<&str> = s
+                .clusters
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !group.contains(c) && group.iter().any(|g| can_call(g, c)))
+                .collect();
+            need(
+                outside.is_empty(),
+                format!("spec.services[{i}].clusters"),
+                format!(
+                    "{}/{} runs in remote {remote:?} but not in its primary {:?}, and also in {}: only the primary's own Services select the WorkloadEntries for those instances, so its FQDN {:?} would reach {remote:?} only; run it in {:?} too, or give it hosts other than the FQDN",
+                    s.namespace,
+                    s.name,
+                    primary.name,
+                    outside.join(", "),
+                    s.kubernetes_host(),
+                    primary.name
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Each remote names (or defaults to) an existing primary; primaries name none.

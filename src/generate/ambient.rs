@@ -22,16 +22,12 @@ pub fn eastwest_gateway(mesh: &Mesh, revision: Option<&str>) -> Generated {
         // Only the istiod of that revision claims the Gateway (pkg/revisions/tag_watcher.go).
         labels[istio::REVISION_LABEL] = json!(rev);
     }
-    let mut listeners = vec![json!({
+    let listeners = vec![json!({
         "name": "mesh",
         "port": HBONE_PORT,
         "protocol": "HBONE",
         "tls": {"mode": "Terminate", "options": {"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"}},
     })];
-    if gw.expose_istiod {
-        labels["istio.io/expose-istiod"] = json!("15012");
-        listeners.push(tls_passthrough_listener("xds-tls", 15012, "TLS"));
-    }
     let mut annotations = json!({"gateway.istio.io/name-override": gw.name});
     for (k, v) in &gw.annotations {
         annotations[k] = json!(v);
@@ -69,10 +65,7 @@ fn address(address: &str) -> Value {
 /// port this cluster dials (networks.go reads it as the gateway's HBONE port).
 pub fn peer_gateway(mesh: &Mesh, peer: &Cluster) -> Generated {
     let (dial_address, dial_port) = mesh.dial(peer, &mesh.cluster().name);
-    let mut listeners = vec![tls_passthrough_listener("cross-network", dial_port as u16, "HBONE")];
-    if peer.gateway.expose_istiod {
-        listeners.push(tls_passthrough_listener("xds-tls", 15012, "TLS"));
-    }
+    let listeners = vec![tls_passthrough_listener("cross-network", dial_port as u16, "HBONE")];
     let value = json!({
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
@@ -80,10 +73,10 @@ pub fn peer_gateway(mesh: &Mesh, peer: &Cluster) -> Generated {
             "name": format!("istio-remote-peer-{}", peer.name),
             "namespace": peer.gateway.namespace,
             "labels": { NETWORK_LABEL: peer.network },
-            "annotations": {
-                "gateway.istio.io/service-account": peer.gateway.name,
-                "gateway.istio.io/trust-domain": mesh.spec.trust_domain,
-            },
+            // The gateway's identity is <namespace>/<this account> (kube.GatewaySA in
+            // pilot/pkg/serviceregistry/kube/conversion.go); its trust domain is always the
+            // local mesh's (ambient/workloads.go convertGateway, pickTrustDomain).
+            "annotations": { "gateway.istio.io/service-account": peer.gateway.name },
         },
         "spec": {"gatewayClassName": "istio-remote", "addresses": [address(&dial_address)], "listeners": listeners},
     });

@@ -83,10 +83,21 @@ pub fn cross_network_gateway(mesh: &Mesh) -> Option<Generated> {
     Some(Generated { value, file: "expose-services" })
 }
 
+/// The Service of istiod of `revision`: the istiod chart names it `istiod-<revision>`
+/// (manifests/charts/istio-control/istio-discovery/templates/service.yaml), as Istio's
+/// samples/multicluster/expose-istiod-rev.yaml.tmpl routes to.
+pub fn istiod_host(mesh: &Mesh, revision: Option<&str>) -> String {
+    let name = match revision {
+        Some(rev) => format!("istiod-{rev}"),
+        None => "istiod".to_owned(),
+    };
+    format!("{name}.{}.svc.cluster.local", mesh.spec.istio_namespace)
+}
+
 /// istiod's xDS (15012) and webhook (15017) passed through to istiod, for remote clusters.
-pub fn istiod(mesh: &Mesh) -> Vec<Generated> {
+pub fn istiod(mesh: &Mesh, revision: Option<&str>) -> Vec<Generated> {
     let ns = &mesh.cluster().gateway.namespace;
-    let istiod_host = format!("istiod.{}.svc.cluster.local", mesh.spec.istio_namespace);
+    let istiod_host = istiod_host(mesh, revision);
     let gateway = json!({
         "apiVersion": "networking.istio.io/v1",
         "kind": "Gateway",

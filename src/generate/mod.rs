@@ -154,7 +154,7 @@ pub fn run(
                 out.extend(expose::cross_network_gateway(mesh));
             }
             if mesh.expose_istiod() && !remote {
-                out.extend(expose::istiod(mesh));
+                out.extend(expose::istiod(mesh, revision.as_deref()));
             }
         }
     }
@@ -164,6 +164,9 @@ pub fn run(
             match shape {
                 service_entries::Shape::Import { remotes } if standalone || with_control_plane => {
                     out.extend(service_entries::import(mesh, svc, &remotes));
+                    if mesh.ambient() && svc.service_accounts.is_empty() {
+                        warnings.push(default_account_warning(mesh, svc, index, &remotes));
+                    }
                 }
                 service_entries::Shape::Import { .. } => {}
                 service_entries::Shape::Local { outside, places } => {
@@ -234,6 +237,27 @@ fn missing_export_warning(mesh: &Mesh, svc: &crate::config::Service, index: usiz
             mesh.cluster().name,
             svc.namespace,
             svc.name
+        ),
+    }
+}
+
+/// Ambient, an imported service without `serviceAccounts`: callers accept only the
+/// `default` account at the far end of the tunnel, which is right only if its pods run so.
+fn default_account_warning(
+    mesh: &Mesh,
+    svc: &crate::config::Service,
+    index: usize,
+    remotes: &[&crate::config::Cluster],
+) -> Warning {
+    let sans = service_entries::ambient_sans(mesh, svc, remotes);
+    Warning {
+        doc: None,
+        field: format!("spec.services[{index}].serviceAccounts"),
+        message: format!(
+            "not set: callers' ztunnel will accept {}/{} only as {} (the imported ServiceEntry's subjectAltNames); list the service accounts its pods run as",
+            svc.namespace,
+            svc.name,
+            sans.join(", ")
         ),
     }
 }

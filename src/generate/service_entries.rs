@@ -127,7 +127,7 @@ pub fn import(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<Generated
     let vips = vips(mesh);
     let Some(vip) = vips.get(&(svc.namespace.clone(), svc.name.clone())) else { return Vec::new() };
     let endpoints: Vec<Value> = remotes.iter().map(|peer| remote_endpoint(peer, &BTreeMap::new())).collect();
-    let entry = json!({
+    let mut entry = json!({
         "apiVersion": "networking.istio.io/v1",
         "kind": "ServiceEntry",
         "metadata": {"name": format!("{}-import", svc.name), "namespace": svc.namespace},
@@ -140,6 +140,9 @@ pub fn import(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<Generated
             "endpoints": endpoints,
         },
     });
+    if mesh.ambient() {
+        entry["spec"]["subjectAltNames"] = json!(ambient_sans(mesh, svc, remotes));
+    }
     let file = "service-imports";
     let mut out = vec![Generated { value: entry, file }];
     if remotes.len() > 1 || !svc.failover.is_empty() {
@@ -148,13 +151,40 @@ pub fn import(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<Generated
     out
 }
 
+/// Ambient: the identities a caller's ztunnel accepts at the far end of the inner tunnel.
+/// Through an east-west gateway ztunnel checks the inner TLS peer only against the
+/// service's SANs (ztunnel src/proxy/outbound.rs build_request_through_gateway,
+/// `final_sans: upstream.service_sans()`; src/tls/workload.rs IdentityVerifier), and for a
+/// ServiceEntry those are its `subjectAltNames` (istio/istio
+/// pilot/pkg/serviceregistry/ambient/services.go); none would fail every handshake.
+/// `spiffe://<trust domain>/ns/<namespace>/sa/<account>` as pkg/spiffe writes it.
+pub fn ambient_sans(mesh: &Mesh, svc: &Service, remotes: &[&Cluster]) -> Vec<String> {
+    let default = ["default".to_owned()];
+    let accounts: &[String] = if svc.service_accounts.is_empty() { &default } else { &svc.service_accounts };
+    let mut sans: Vec<String> = remotes
+        .iter()
+        .flat_map(|peer| {
+            let td = mesh.trust_domain_of(peer);
+            accounts.iter().map(move |sa| format!("spiffe://{td}/ns/{}/sa/{sa}", svc.namespace))
+        })
+        .collect();
+    sans.sort();
+    sans.dedup();
+    sans
+}
+
 /// Instances in more than one place: outlier detection switches on locality-aware
 /// balancing (istio/istio pilot/pkg/networking/core/loadbalancer/loadbalancer.go applies
 /// locality LB only with outlier detection), so calls stay local while they can;
 /// `failover` orders the regions explicitly, the same in every cluster.
 fn destination_rules(mesh: &Mesh, svc: &Service, file: &'static str) -> Vec<Generated> {
+    // Without maxEjectionPercent Istio leaves Envoy's default of 10% (at least one host;
+    // istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go applyOutlierDetection),
+    // so a locality with several failing endpoints would never be emptied and traffic would
+    // not fail over; Istio's own failover test ejects up to 100%
+    // (tests/integration/pilot/locality_test.go).
     let mut policy = json!({
-        "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s", "baseEjectionTime": "30s"},
+        "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s", "baseEjectionTime": "30s", "maxEjectionPercent": 100},
     });
     let regions: Vec<&str> = svc
         .failover
@@ -220,6 +250,26 @@ pub fn local(
             ),
         ));
     }
+    // The WorkloadEntries must match the Kubernetes Service's whole selector to be
+    // selected by it (istio/istio pilot/pkg/serviceregistry/kube/controller/controller.go
+    // serviceInstancesFromWorkloadInstances: `selector.Match(wi.Endpoint.Labels)`), and the
+    // configured selector for the exporting ServiceEntry: they carry both.
+    let mut entry_labels = selector.clone();
+    let service_selector = stream_service.and_then(|s| s.node.path(&["spec", "selector"]));
+    for (k, v) in service_selector.map_or(&[][..], Node::entries) {
+        let (Some(k), Some(v)) = (k.as_str(), v.scalar_text()) else { continue };
+        match entry_labels.get(k) {
+            Some(ours) if ours != v => {
+                return Err(Error::config(
+                    field(&format!(".selector[{k:?}]")),
+                    format!("is {ours:?} but Service {} selects {k}={v:?}: its pods must match both", svc.name),
+                ))
+            }
+            _ => {
+                entry_labels.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
     let mut ports = Vec::new();
     for (j, p) in svc.ports.iter().enumerate() {
         // The port is part of the SNI callers send: it must exist on the Service.
@@ -263,7 +313,7 @@ pub fn local(
                 "apiVersion": "networking.istio.io/v1",
                 "kind": "WorkloadEntry",
                 "metadata": {"name": format!("{}-{}", svc.name, peer.name), "namespace": svc.namespace},
-                "spec": remote_endpoint(peer, &selector),
+                "spec": remote_endpoint(peer, &entry_labels),
             }),
             file,
         });
