@@ -11,6 +11,8 @@ fn run_inline(config: &Value, cluster: &str, input: &str) -> Result<Vec<Value>, 
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "inline".into(), text: config.to_string() }),
         cluster: Some(cluster.to_owned()),
+        // An empty input stands for the standalone set (`eastwest generate`).
+        standalone: input.is_empty(),
     };
     eastwest::run_with_warnings(input, &options).map(|(out, _)| objects(&out)).map_err(|f| f.error.to_string())
 }
@@ -27,7 +29,7 @@ fn find<'a>(objs: &'a [Value], kind: &str, ns: &str, name: &str) -> &'a Value {
 /// a VirtualService to `istiod.<ns>` would send remotes' xDS and webhook calls nowhere.
 #[test]
 fn exposed_istiod_routes_to_the_revisions_service() {
-    let east = objects(&run("", "testdata/configs/primary-remote.yaml", Some("east")));
+    let east = objects(&generate("testdata/configs/primary-remote.yaml", Some("east")));
     let vs = find(&east, "VirtualService", "istio-system", "istiod-vs");
     let hosts: Vec<&str> = vs["spec"]["tls"]
         .as_array()
@@ -68,6 +70,7 @@ fn warnings_of(config: &Value, cluster: &str) -> Vec<eastwest::Warning> {
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "inline".into(), text: config.to_string() }),
         cluster: Some(cluster.to_owned()),
+        standalone: true,
     };
     eastwest::run_with_warnings("", &options).expect("runs").1
 }
@@ -240,7 +243,7 @@ fn workload_entries_match_the_services_whole_selector() {
 /// traffic. Istio's own failover test ejects up to 100% (tests/integration/pilot/locality_test.go).
 #[test]
 fn failover_destination_rules_can_empty_a_locality() {
-    let objs = objects(&run("", "testdata/configs/primary-remote.yaml", Some("east")));
+    let objs = objects(&generate("testdata/configs/primary-remote.yaml", Some("east")));
     let drs: Vec<&Value> = objs.iter().filter(|v| key(v).0 == "DestinationRule").collect();
     assert!(!drs.is_empty());
     for dr in drs {

@@ -145,7 +145,8 @@ fn every_generated_object_of_every_config_validates() {
                 }
             }
             for (render, input) in renders {
-                let out = match eastwest::run(&input, &options(&config, Some(name))) {
+                let opts = eastwest::Options { standalone: render == "standalone", ..options(&config, Some(name)) };
+                let out = match eastwest::run(&input, &opts) {
                     Ok(out) => out,
                     // The one refusal a valid config meets: the standalone set cannot know
                     // the pods of a service configured without a selector.
