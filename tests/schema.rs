@@ -124,7 +124,7 @@ fn sidecar_gateway_matches_the_istio_gateway_chart_field_by_field() {
     let chart = objects(&read(corpus().join("gateway-eastwest-us.yaml")));
     let ours = objects(&generate("testdata/configs/two-clusters.yaml", None));
     let mut compared = 0;
-    for kind in ["ServiceAccount", "Role", "RoleBinding", "Service", "Deployment"] {
+    for kind in ["ServiceAccount", "Role", "RoleBinding", "Service", "Deployment", "HorizontalPodAutoscaler"] {
         let find = |set: &[Value]| {
             let mut v = set
                 .iter()
@@ -140,8 +140,7 @@ fn sidecar_gateway_matches_the_istio_gateway_chart_field_by_field() {
         assert!(paths.is_empty(), "{kind} differs from the chart at {paths:?}\nchart: {theirs:#}\nours: {mine:#}");
         compared += 1;
     }
-    assert_eq!(compared, 5);
-    // The chart's HorizontalPodAutoscaler is deliberately not generated: scaling policy is
-    // the platform's choice, and the Deployment leaves replicas unset so an HPA can own it.
-    assert!(chart.iter().any(|v| key(v).0 == "HorizontalPodAutoscaler"));
+    // The chart renders an HPA by default and no PodDisruptionBudget (issue 10 item 11).
+    assert_eq!(compared, 6);
+    assert!(!chart.iter().any(|v| key(v).0 == "PodDisruptionBudget"));
 }
