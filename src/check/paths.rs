@@ -1,0 +1,776 @@
+//! Every call the config allows, traced the way Istio routes it.
+//!
+//! Sidecar (istio/istio pilot/pkg/xds/endpoints/endpoint_builder.go and
+//! pilot/pkg/model/network.go): the caller's proxy knows the host from a MESH_INTERNAL,
+//! STATIC ServiceEntry whose endpoint is on the target's network; istiod replaces that
+//! endpoint by the network's gateway from `meshNetworks`, and `security.istio.io/tlsMode:
+//! istio` turns on mTLS with SNI `outbound_.<port>_._.<host>`. The target's gateway
+//! (pilot/pkg/networking/core/gateway.go, AUTO_PASSTHROUGH) forwards that SNI only to a
+//! service with that host in its own registry: the export ServiceEntry selecting local pods.
+//!
+//! Ambient (pilot/pkg/serviceregistry/ambient/networks.go, services.go): the caller's
+//! `istio-remote` peer Gateway names the target network's address and HBONE port; the
+//! target's `istio-east-west` Gateway terminates HBONE 15008; the target's Service is
+//! global when it matches the mesh's `serviceScopeConfigs` (the `istio.io/global` label).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::istio::{self as ist, host_covers};
+use super::model::{Obj, Render};
+use super::topology::{ClusterView, PortView, ServiceView};
+use super::{export_to, mtls, sidecar_scope, CheckInfo, Ctx, Findings, Level, ObjectRef, PathResult};
+use crate::config::ServiceType;
+use crate::generate::sidecar_gateway::SELECTOR_LABEL;
+use crate::transform::global_services::GLOBAL_LABEL;
+use crate::transform::istio::NETWORK_LABEL;
+
+pub const IMPORT: &str = "import";
+pub const DNS_CAPTURE: &str = "dns-capture";
+pub const GATEWAY_VIEW: &str = "gateway-view";
+pub const GATEWAY_LISTENER: &str = "gateway-listener";
+pub const GATEWAY_NODE_PORT: &str = "gateway-node-port";
+pub const EXPORT: &str = "export";
+pub const EXPORT_WORKLOADS: &str = "export-workloads";
+pub const SERVICE_PORT: &str = "service-port";
+
+pub const CHECKS: &[CheckInfo] = &[
+    CheckInfo { id: IMPORT, reads: &["ServiceEntry", "Gateway", "Service"], about: "the caller has the import: a MESH_INTERNAL STATIC ServiceEntry with the host, port and a VIP, and an endpoint on the target network labelled tlsMode: istio (ambient: the peer Gateway)" },
+    CheckInfo { id: DNS_CAPTURE, reads: &["ConfigMap"], about: "the sidecar DNS proxy is on (ISTIO_META_DNS_CAPTURE) where the host is not a Kubernetes Service" },
+    CheckInfo { id: GATEWAY_VIEW, reads: &["ConfigMap", "Gateway", "Service"], about: "the caller's view of the target network's gateway (meshNetworks entry or peer Gateway: address and port) matches the target's gateway as configured and rendered" },
+    CheckInfo { id: GATEWAY_NODE_PORT, reads: &["Service"], about: "a NodePort gateway pins the nodePort that callers dial (warning)" },
+    CheckInfo { id: GATEWAY_LISTENER, reads: &["Gateway", "Deployment", "Service"], about: "the target's east-west gateway listens: 15443 AUTO_PASSTHROUGH with a host covering the host, or HBONE 15008" },
+    CheckInfo { id: EXPORT, reads: &["ServiceEntry", "Service", "ConfigMap"], about: "the target has the export half: a ServiceEntry with workloadSelector, or (ambient) a global Service" },
+    CheckInfo { id: EXPORT_WORKLOADS, reads: &["ServiceEntry", "Deployment", "StatefulSet", "DaemonSet", "Pod"], about: "the export selects pods of a workload of the render, when that namespace's workloads are in it" },
+    CheckInfo { id: SERVICE_PORT, reads: &["Service", "ServiceEntry"], about: "the called port exists on the Service" },
+];
+
+/// A reason a step failed: the finding, which also becomes the path's reason.
+pub struct Fail {
+    pub check: &'static str,
+    pub level: Level,
+    pub cluster: String,
+    pub object: Option<ObjectRef>,
+    pub message: String,
+}
+
+impl Fail {
+    pub fn error(check: &'static str, cluster: &str, object: Option<ObjectRef>, message: String) -> Fail {
+        Fail { check, level: Level::Error, cluster: cluster.to_owned(), object, message }
+    }
+}
+
+/// Per-render facts read once (a mesh of 100 clusters has ~20 000 paths).
+struct RenderIndex<'a> {
+    /// ServiceEntries by host.
+    entries: HashMap<&'a str, Vec<&'a Obj>>,
+    mesh_config: Option<Value>,
+    mesh_networks: Option<(&'a Obj, Value)>,
+}
+
+fn index<'a>(r: &'a Render, istio_ns: &str) -> RenderIndex<'a> {
+    let mut entries: HashMap<&str, Vec<&Obj>> = HashMap::new();
+    for se in r.kind("networking.istio.io", "ServiceEntry") {
+        for h in ist::strings(se.at("/spec/hosts")) {
+            entries.entry(h).or_default().push(se);
+        }
+    }
+    RenderIndex {
+        entries,
+        mesh_config: ist::mesh_config(r, istio_ns).map(|(_, v)| v),
+        mesh_networks: ist::mesh_networks(r, istio_ns),
+    }
+}
+
+struct Tracer<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    idx: Vec<RenderIndex<'a>>,
+    /// Cached results of the steps that do not depend on the whole path.
+    gateway_steps: HashMap<(usize, usize), Result<(), String>>,
+    listener_steps: HashMap<(usize, String), Result<(), String>>,
+}
+
+pub fn run(ctx: &Ctx, findings: &mut Findings) -> Vec<PathResult> {
+    let topo = ctx.topo;
+    let mut t = Tracer {
+        ctx,
+        idx: ctx.renders.iter().map(|r| index(r, &topo.istio_namespace)).collect(),
+        gateway_steps: HashMap::new(),
+        listener_steps: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for caller in &topo.clusters {
+        for svc in &topo.services {
+            let targets: Vec<&ClusterView> = topo.targets(&caller.name, svc).collect();
+            if targets.is_empty() {
+                continue;
+            }
+            for host in &svc.hosts {
+                for port in &svc.ports {
+                    let mut to = Vec::new();
+                    let mut reasons = Vec::new();
+                    for target in &targets {
+                        match t.trace(caller, target, svc, host, port, findings) {
+                            Ok(()) => to.push(target.name.clone()),
+                            Err(reason) => reasons.push(format!("{}: {reason}", target.name)),
+                        }
+                    }
+                    let ok = reasons.is_empty();
+                    out.push(PathResult {
+                        from: caller.name.clone(),
+                        service: svc.key(),
+                        host: host.clone(),
+                        port: port.number,
+                        to,
+                        ok,
+                        reason: (!ok).then(|| reasons.join("; ")),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn pos(ctx: &Ctx, cluster: &str) -> usize {
+    ctx.topo.clusters.iter().position(|c| c.name == cluster).unwrap_or(0)
+}
+
+/// Record a failed step as a finding; errors end the path, warnings do not.
+fn record(findings: &mut Findings, fail: Fail) -> Result<(), String> {
+    let message = fail.message.clone();
+    let level = fail.level;
+    findings.add(
+        level,
+        super::Finding { check: fail.check, cluster: fail.cluster, message: fail.message, object: fail.object },
+    );
+    match level {
+        Level::Error => Err(message),
+        Level::Warning => Ok(()),
+    }
+}
+
+impl<'a> Tracer<'_, 'a> {
+    fn trace(
+        &mut self,
+        caller: &ClusterView,
+        target: &ClusterView,
+        svc: &ServiceView,
+        host: &str,
+        port: &PortView,
+        findings: &mut Findings,
+    ) -> Result<(), String> {
+        let key = (pos(self.ctx, &caller.name), pos(self.ctx, &target.name));
+        let gateway = match self.gateway_steps.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                let r = self.gateway_view(caller, target, findings);
+                self.gateway_steps.insert(key, r.clone());
+                r
+            }
+        };
+        gateway?;
+        let lkey = (key.1, host.to_owned());
+        let listener = match self.listener_steps.get(&lkey) {
+            Some(r) => r.clone(),
+            None => {
+                let r = self.listener(target, svc, host).map_or(Ok(()), |f| record(findings, f));
+                self.listener_steps.insert(lkey, r.clone());
+                r
+            }
+        };
+        listener?;
+        if self.ctx.topo.ambient {
+            self.ambient_export(target, svc, port).map_or(Ok(()), |f| record(findings, f))?;
+            return Ok(());
+        }
+        let import = self.import(caller, target, svc, host, port).or_else(|f| record(findings, f).map(|_| None))?;
+        if let Some(se) = import {
+            if let Some(f) = export_to::import_hidden(self.ctx, caller, se) {
+                record(findings, f)?;
+            }
+            for f in sidecar_scope::hides(self.ctx, caller, se.ns(), host) {
+                record(findings, f)?;
+            }
+        }
+        if let Some(f) = self.dns_capture(caller, svc, host) {
+            record(findings, f)?;
+        }
+        if let Some(f) = mtls::destination_rule_tls(self.ctx, caller, host, port.number) {
+            record(findings, f)?;
+        }
+        let export = self.export(target, svc, host, port).or_else(|f| record(findings, f).map(|_| None))?;
+        if let Some(se) = export {
+            if let Some(f) = export_to::export_hidden(self.ctx, target, se) {
+                record(findings, f)?;
+            }
+            if let Some(f) = self.export_workloads(target, svc, se) {
+                record(findings, f)?;
+            }
+        }
+        if let Some(f) = self.service_port(target, svc, port) {
+            record(findings, f)?;
+        }
+        if let Some(f) = mtls::peer_authentication_disable(self.ctx, target, svc, export, port.number) {
+            record(findings, f)?;
+        }
+        Ok(())
+    }
+
+    fn idx_of(&self, cluster: &str) -> &RenderIndex<'a> {
+        &self.idx[pos(self.ctx, cluster)]
+    }
+
+    /// Index entries of a cluster's Istio config (its render, and its primary's for a remote).
+    fn config_idx(&self, cluster: &ClusterView) -> Vec<&RenderIndex<'a>> {
+        let mut out = vec![self.idx_of(&cluster.name)];
+        if cluster.config_cluster != cluster.name {
+            out.push(self.idx_of(&cluster.config_cluster));
+        }
+        out
+    }
+
+    /// The port callers must dial for the target's gateway, from its config and its
+    /// rendered Service. `Err` when the rendered Service cannot carry the traffic.
+    fn dial_port(&self, target: &ClusterView, findings: &mut Findings) -> Result<u64, String> {
+        let gw = &target.gateway;
+        if self.ctx.topo.ambient {
+            return Ok(gw.external_port.unwrap_or(u64::from(HBONE_PORT)));
+        }
+        let render = self.ctx.render(&target.name);
+        let service = render.get("", "Service", &gw.namespace, &gw.name);
+        let Some(service) = service else {
+            // Not rendered here (another release owns it): the config is all there is.
+            return Ok(gw.external_port.or(gw.node_port).unwrap_or(gw.port));
+        };
+        let entry = service_ports(service).into_iter().find(|p| p.target == gw.port);
+        let Some(entry) = entry else {
+            let f = Fail::error(
+                GATEWAY_LISTENER,
+                &target.name,
+                Some(ObjectRef::of(service)),
+                format!("field spec.ports: no port forwards to the gateway's mTLS port {}", gw.port),
+            );
+            return record(findings, f).map(|_| 0);
+        };
+        if let Some(external) = gw.external_port {
+            return Ok(external);
+        }
+        let service_type = service.str_at("/spec/type").unwrap_or("ClusterIP");
+        if service_type == "NodePort" || gw.service_type == ServiceType::NodePort {
+            return match entry.node_port.or(gw.node_port) {
+                Some(n) => Ok(n),
+                None => {
+                    findings.warning(
+                        GATEWAY_NODE_PORT,
+                        &target.name,
+                        Some(ObjectRef::of(service)),
+                        format!(
+                            "field spec.ports[name={}].nodePort: not pinned, so Kubernetes picks one when applied and callers' meshNetworks port {} cannot be proven (set gateway.nodePort)",
+                            entry.name, entry.port
+                        ),
+                    );
+                    Ok(entry.port)
+                }
+            };
+        }
+        Ok(entry.port)
+    }
+
+    /// The caller's view of the target network's gateway.
+    fn gateway_view(&self, caller: &ClusterView, target: &ClusterView, findings: &mut Findings) -> Result<(), String> {
+        let port = self.dial_port(target, findings)?;
+        let address = target.gateway.address_for(&caller.name);
+        if self.ctx.topo.ambient {
+            return match self.peer_gateway(caller, target, address, port) {
+                Ok(()) => Ok(()),
+                Err(f) => record(findings, f),
+            };
+        }
+        let cfg_cluster = &caller.config_cluster;
+        let Some((cm, networks)) = self.idx_of(cfg_cluster).mesh_networks.as_ref() else {
+            let f = Fail::error(
+                GATEWAY_VIEW,
+                cfg_cluster,
+                None,
+                format!(
+                    "no meshNetworks (ConfigMap {}/istio, data.meshNetworks) in the render: istiod cannot replace endpoints on network {} by its gateway",
+                    self.ctx.topo.istio_namespace, target.network
+                ),
+            );
+            return record(findings, f);
+        };
+        let gateways =
+            networks.pointer(&format!("/networks/{}/gateways", target.network.replace('~', "~0").replace('/', "~1")));
+        let entries = gateways.and_then(Value::as_array).cloned().unwrap_or_default();
+        let obj = Some(ObjectRef::of(cm));
+        if entries.is_empty() {
+            return record(
+                findings,
+                Fail::error(
+                    GATEWAY_VIEW,
+                    cfg_cluster,
+                    obj,
+                    format!(
+                        "field data.meshNetworks.networks.{}.gateways: missing, so the target network has no gateway",
+                        target.network
+                    ),
+                ),
+            );
+        }
+        let matches = |e: &Value| {
+            e.get("address").and_then(Value::as_str) == Some(address)
+                && e.get("port").and_then(|p| p.as_u64().or_else(|| p.as_str()?.parse().ok())) == Some(port)
+        };
+        if entries.iter().any(matches) {
+            return Ok(());
+        }
+        let seen: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                let a =
+                    e.get("address").and_then(Value::as_str).or(e.get("registryServiceName").and_then(Value::as_str));
+                format!("{}:{}", a.unwrap_or("?"), e.get("port").map_or("?".to_owned(), |p| p.to_string()))
+            })
+            .collect();
+        record(
+            findings,
+            Fail::error(
+                GATEWAY_VIEW,
+                cfg_cluster,
+                obj,
+                format!(
+                    "field data.meshNetworks.networks.{}.gateways: {} but cluster {}'s gateway is {address}:{port}",
+                    target.network,
+                    seen.join(", "),
+                    target.name
+                ),
+            ),
+        )
+    }
+
+    /// Ambient: the caller's `istio-remote` peer Gateway for the target network.
+    fn peer_gateway(&self, caller: &ClusterView, target: &ClusterView, address: &str, port: u64) -> Result<(), Fail> {
+        let renders = self.ctx.config_renders(&caller.name);
+        let peers: Vec<&Obj> = renders
+            .iter()
+            .flat_map(|r| r.kind("gateway.networking.k8s.io", "Gateway"))
+            .filter(|g| {
+                g.str_at("/spec/gatewayClassName") == Some("istio-remote")
+                    && g.label(NETWORK_LABEL) == Some(&target.network)
+            })
+            .collect();
+        if peers.is_empty() {
+            return Err(Fail::error(
+                IMPORT,
+                &caller.name,
+                None,
+                format!(
+                    "no istio-remote peer Gateway labelled {NETWORK_LABEL}: {}: ztunnel has no way to network {}",
+                    target.network, target.network
+                ),
+            ));
+        }
+        for g in &peers {
+            let addresses: Vec<&str> = g.at("/spec/addresses").and_then(Value::as_array).map_or(vec![], |a| {
+                a.iter()
+                    .filter(|x| matches!(x.get("type").and_then(Value::as_str), Some("IPAddress" | "Hostname")))
+                    .filter_map(|x| x.get("value").and_then(Value::as_str))
+                    .collect()
+            });
+            let hbone = g.at("/spec/listeners").and_then(Value::as_array).into_iter().flatten().any(|l| {
+                l.get("protocol").and_then(Value::as_str) == Some("HBONE")
+                    && l.get("port").and_then(Value::as_u64) == Some(port)
+            });
+            if addresses.contains(&address) && hbone {
+                return Ok(());
+            }
+        }
+        let g = peers[0];
+        Err(Fail::error(
+            GATEWAY_VIEW,
+            &caller.name,
+            Some(ObjectRef::of(g)),
+            format!(
+                "fields spec.addresses / spec.listeners: the peer Gateway for network {} must give typed address {address} and an HBONE listener on {port}, as cluster {}'s gateway is configured",
+                target.network, target.name
+            ),
+        ))
+    }
+
+    /// The target's east-west gateway listens for this host.
+    fn listener(&self, target: &ClusterView, svc: &ServiceView, host: &str) -> Option<Fail> {
+        let render = self.ctx.render(&target.name);
+        let gw = &target.gateway;
+        if self.ctx.topo.ambient {
+            let ok = render.kind("gateway.networking.k8s.io", "Gateway").any(|g| {
+                g.in_ns(&gw.namespace)
+                    && g.str_at("/spec/gatewayClassName") == Some("istio-east-west")
+                    && g.label(NETWORK_LABEL) == Some(&target.network)
+                    && g.at("/spec/listeners").and_then(Value::as_array).into_iter().flatten().any(|l| {
+                        l.get("protocol").and_then(Value::as_str) == Some("HBONE")
+                            && l.get("port").and_then(Value::as_u64) == Some(u64::from(HBONE_PORT))
+                    })
+            });
+            return (!ok).then(|| {
+                Fail::error(
+                    GATEWAY_LISTENER,
+                    &target.name,
+                    None,
+                    format!(
+                        "no istio-east-west Gateway in namespace {} labelled {NETWORK_LABEL}: {} with an HBONE listener on {HBONE_PORT}",
+                        gw.namespace, target.network
+                    ),
+                )
+            });
+        }
+        // The pods of the east-west gateway: the configured Deployment, else any pods
+        // labelled the way the generator's Gateways select them.
+        let pods: Vec<&Obj> = render
+            .kind("apps", "Deployment")
+            .filter(|d| {
+                (d.name == gw.name && d.in_ns(&gw.namespace))
+                    || ist::pod_label(d, SELECTOR_LABEL.0) == Some(SELECTOR_LABEL.1)
+            })
+            .collect();
+        if pods.is_empty() {
+            return Some(Fail::error(
+                GATEWAY_LISTENER,
+                &target.name,
+                None,
+                format!("no east-west gateway Deployment {}/{} in the render", gw.namespace, gw.name),
+            ));
+        }
+        let pod_labels: Vec<Vec<(&str, &str)>> = pods.iter().map(|d| ist::pod_labels(d)).collect();
+        for g in render.kind("networking.istio.io", "Gateway") {
+            let selector = super::model::string_map(g.at("/spec/selector"));
+            if !pod_labels.iter().any(|l| ist::selects(&selector, l)) {
+                continue;
+            }
+            for server in g.at("/spec/servers").and_then(Value::as_array).into_iter().flatten() {
+                let on_port = server.pointer("/port/number").and_then(Value::as_u64) == Some(gw.port);
+                let passthrough = server.pointer("/tls/mode").and_then(Value::as_str) == Some("AUTO_PASSTHROUGH");
+                let covers = ist::strings(server.get("hosts")).iter().any(|entry| {
+                    let (ns, pattern) = ist::split_ns_host(entry);
+                    (ns == "*" || ns == svc.namespace || (ns == "." && g.in_ns(&svc.namespace)))
+                        && host_covers(pattern, host)
+                });
+                if on_port && passthrough && covers {
+                    return None;
+                }
+            }
+        }
+        Some(Fail::error(
+            GATEWAY_LISTENER,
+            &target.name,
+            None,
+            format!(
+                "no Gateway on the east-west gateway pods has a server on port {} with tls.mode AUTO_PASSTHROUGH and a host covering {host}",
+                gw.port
+            ),
+        ))
+    }
+
+    /// The caller's import ServiceEntry for the host and port.
+    fn import(
+        &self,
+        caller: &ClusterView,
+        target: &ClusterView,
+        svc: &ServiceView,
+        host: &str,
+        port: &PortView,
+    ) -> Result<Option<&'a Obj>, Fail> {
+        let candidates: Vec<&'a Obj> = self
+            .config_idx(caller)
+            .into_iter()
+            .flat_map(|i| i.entries.get(host).cloned().unwrap_or_default())
+            .filter(|se| has_endpoints(se))
+            .collect();
+        let where_ = if caller.config_cluster == caller.name {
+            format!("cluster {}", caller.name)
+        } else {
+            format!("cluster {} or its primary {}", caller.name, caller.config_cluster)
+        };
+        if candidates.is_empty() {
+            return Err(Fail::error(
+                IMPORT,
+                &caller.name,
+                None,
+                format!(
+                    "no ServiceEntry with endpoints for host {host} in the render of {where_}: {} cannot be called",
+                    svc.key()
+                ),
+            ));
+        }
+        let mut last: Option<Fail> = None;
+        for se in candidates {
+            match import_problem(se, target, host, port) {
+                None => {
+                    let has_vip = !ist::strings(se.at("/spec/addresses")).is_empty();
+                    if !has_vip && !self.is_kube_service(&caller.name, host) {
+                        last = Some(Fail::error(
+                            IMPORT,
+                            &caller.name,
+                            Some(ObjectRef::of(se)),
+                            format!("field spec.addresses: no VIP for {host}, so the application cannot resolve it"),
+                        ));
+                        continue;
+                    }
+                    return Ok(Some(se));
+                }
+                Some(message) => last = Some(Fail::error(IMPORT, &caller.name, Some(ObjectRef::of(se)), message)),
+            }
+        }
+        Err(last.unwrap_or_else(|| Fail::error(IMPORT, &caller.name, None, "no usable import".into())))
+    }
+
+    /// Is the host a Kubernetes Service of the cluster (resolved by cluster DNS)?
+    fn is_kube_service(&self, cluster: &str, host: &str) -> bool {
+        let Some(rest) = host.split_once(".svc.") else { return false };
+        let mut parts = rest.0.splitn(2, '.');
+        let (Some(name), Some(ns)) = (parts.next(), parts.next()) else { return false };
+        self.ctx.render(cluster).get("", "Service", ns, name).is_some()
+    }
+
+    fn dns_capture(&self, caller: &ClusterView, svc: &ServiceView, host: &str) -> Option<Fail> {
+        if self.is_kube_service(&caller.name, host) {
+            return None;
+        }
+        let idx = self.idx_of(&caller.config_cluster);
+        let Some(mesh) = idx.mesh_config.as_ref() else {
+            return Some(Fail {
+                check: DNS_CAPTURE,
+                level: Level::Warning,
+                cluster: caller.config_cluster.clone(),
+                object: None,
+                message: format!(
+                    "no istio mesh config in the render, so whether the sidecar DNS proxy resolves {host} cannot be checked"
+                ),
+            });
+        };
+        let on =
+            mesh.pointer("/defaultConfig/proxyMetadata/ISTIO_META_DNS_CAPTURE").and_then(Value::as_str) == Some("true");
+        (!on).then(|| {
+            Fail::error(
+                DNS_CAPTURE,
+                &caller.config_cluster,
+                Some(ObjectRef::new("ConfigMap", &self.ctx.topo.istio_namespace, "istio")),
+                format!(
+                    "field data.mesh.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: not \"true\", and {host} ({}) is not a Kubernetes Service there, so applications cannot resolve it",
+                    svc.key()
+                ),
+            )
+        })
+    }
+
+    /// The target's export ServiceEntry (or the Kubernetes Service itself, when the host is
+    /// its cluster-local name and the gateway's registry therefore knows it).
+    fn export(
+        &self,
+        target: &ClusterView,
+        svc: &ServiceView,
+        host: &str,
+        port: &PortView,
+    ) -> Result<Option<&'a Obj>, Fail> {
+        let entries: Vec<&'a Obj> = self
+            .idx_of(&target.name)
+            .entries
+            .get(host)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|se| !workload_selector(se).is_empty())
+            .collect();
+        if entries.is_empty() {
+            if self.is_kube_service(&target.name, host) {
+                return Ok(None);
+            }
+            return Err(Fail::error(
+                EXPORT,
+                &target.name,
+                None,
+                format!(
+                    "no ServiceEntry with a workloadSelector for host {host}: the east-west gateway cannot resolve the SNI of calls to {}",
+                    svc.key()
+                ),
+            ));
+        }
+        let mut last = None;
+        for se in entries {
+            if se.str_at("/spec/location") != Some("MESH_INTERNAL") {
+                last = Some(Fail::error(
+                    EXPORT,
+                    &target.name,
+                    Some(ObjectRef::of(se)),
+                    "field spec.location: must be MESH_INTERNAL for the gateway to pass mTLS through".into(),
+                ));
+                continue;
+            }
+            if !se_ports(se).contains(&port.number) {
+                last = Some(Fail::error(
+                    SERVICE_PORT,
+                    &target.name,
+                    Some(ObjectRef::of(se)),
+                    format!("field spec.ports: no port {} ({}) for {host}", port.number, port.name),
+                ));
+                continue;
+            }
+            return Ok(Some(se));
+        }
+        Err(last.unwrap_or_else(|| Fail::error(EXPORT, &target.name, None, "no usable export".into())))
+    }
+
+    fn export_workloads(&self, target: &ClusterView, svc: &ServiceView, se: &Obj) -> Option<Fail> {
+        let render = self.ctx.render(&target.name);
+        let ns = se.namespace.as_deref().unwrap_or(&svc.namespace);
+        let in_ns: Vec<&Obj> = ist::workloads(render).filter(|w| w.in_ns(ns) && w.namespace.is_some()).collect();
+        if in_ns.is_empty() {
+            return None;
+        }
+        let selector = workload_selector(se);
+        if in_ns.iter().any(|w| ist::selects(&selector, &ist::pod_labels(w))) {
+            return None;
+        }
+        let sel: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        Some(Fail::error(
+            EXPORT_WORKLOADS,
+            &target.name,
+            Some(ObjectRef::of(se)),
+            format!(
+                "field spec.workloadSelector.labels: {} selects no pods of the {} workload(s) of namespace {ns} in the render",
+                sel.join(","),
+                in_ns.len()
+            ),
+        ))
+    }
+
+    fn service_port(&self, target: &ClusterView, svc: &ServiceView, port: &PortView) -> Option<Fail> {
+        let service = self.ctx.render(&target.name).get("", "Service", &svc.namespace, &svc.name)?;
+        let ports = service_ports(service);
+        (!ports.iter().any(|p| p.port == port.number)).then(|| {
+            Fail::error(
+                SERVICE_PORT,
+                &target.name,
+                Some(ObjectRef::of(service)),
+                format!("field spec.ports: no port {} ({}) that the config exports", port.number, port.name),
+            )
+        })
+    }
+
+    /// Ambient export: the target's Service matches a GLOBAL `serviceScopeConfigs` entry
+    /// (or carries `istio.io/global: "true"` when the mesh config is not in the render).
+    fn ambient_export(&self, target: &ClusterView, svc: &ServiceView, port: &PortView) -> Option<Fail> {
+        let render = self.ctx.render(&target.name);
+        let Some(service) = render.get("", "Service", &svc.namespace, &svc.name) else {
+            return Some(Fail::error(
+                EXPORT,
+                &target.name,
+                None,
+                format!("no Service {} in the render: nothing for other networks to reach", svc.key()),
+            ));
+        };
+        let labels = service.labels();
+        let global = match self.idx_of(&target.name).mesh_config.as_ref().and_then(|m| m.get("serviceScopeConfigs")) {
+            Some(Value::Array(scopes)) => scopes.iter().any(|s| {
+                let ns_labels = render.get("", "Namespace", "", &svc.namespace).map(|n| n.labels()).unwrap_or_default();
+                s.get("scope").and_then(Value::as_str) == Some("GLOBAL")
+                    && ist::label_selector_matches(s.get("servicesSelector"), &labels)
+                    && ist::label_selector_matches(s.get("namespaceSelector"), &ns_labels)
+            }),
+            _ => service.label(GLOBAL_LABEL) == Some("true"),
+        };
+        if !global {
+            return Some(Fail::error(
+                EXPORT,
+                &target.name,
+                Some(ObjectRef::of(service)),
+                format!("field metadata.labels[\"{GLOBAL_LABEL}\"]: the Service is not global (no GLOBAL serviceScopeConfigs entry matches it), so other networks never see it"),
+            ));
+        }
+        self.service_port(target, svc, port)
+    }
+}
+
+/// HBONE, the tunnel port of every ambient cross-network connection (ztunnel and the
+/// east-west gateway).
+pub const HBONE_PORT: u16 = 15008;
+
+fn has_endpoints(se: &Obj) -> bool {
+    se.at("/spec/endpoints").and_then(Value::as_array).is_some_and(|a| !a.is_empty())
+}
+
+pub fn workload_selector(se: &Obj) -> Vec<(&str, &str)> {
+    super::model::string_map(se.at("/spec/workloadSelector/labels"))
+}
+
+pub fn se_ports(se: &Obj) -> Vec<u64> {
+    se.at("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("number").and_then(as_port))
+        .collect()
+}
+
+fn as_port(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str()?.parse().ok())
+}
+
+/// Why an import ServiceEntry does not route to `target`, if it does not.
+fn import_problem(se: &Obj, target: &ClusterView, host: &str, port: &PortView) -> Option<String> {
+    if se.str_at("/spec/location") != Some("MESH_INTERNAL") {
+        return Some("field spec.location: not MESH_INTERNAL, so the caller does not use Istio mTLS and the gateway cannot route it".into());
+    }
+    if se.str_at("/spec/resolution") != Some("STATIC") {
+        return Some(format!(
+            "field spec.resolution: {} instead of STATIC, so istiod does not replace the remote endpoint by the gateway",
+            se.str_at("/spec/resolution").unwrap_or("NONE (default)")
+        ));
+    }
+    if !se_ports(se).contains(&port.number) {
+        return Some(format!("field spec.ports: no port {} for {host}", port.number));
+    }
+    let endpoints: Vec<&Value> = se.at("/spec/endpoints").and_then(Value::as_array).into_iter().flatten().collect();
+    let on_network: Vec<&&Value> =
+        endpoints.iter().filter(|e| e.get("network").and_then(Value::as_str) == Some(&target.network)).collect();
+    if on_network.is_empty() {
+        return Some(format!("field spec.endpoints: none on network {} (cluster {})", target.network, target.name));
+    }
+    let mtls = on_network
+        .iter()
+        .any(|e| e.pointer("/labels/security.istio.io~1tlsMode").and_then(Value::as_str) == Some("istio"));
+    if !mtls {
+        return Some(format!(
+            "field spec.endpoints[network={}].labels: no security.istio.io/tlsMode: istio, so the caller sends plain text and the gateway resets it",
+            target.network
+        ));
+    }
+    None
+}
+
+pub struct ServicePortEntry {
+    pub name: String,
+    pub port: u64,
+    pub target: u64,
+    pub node_port: Option<u64>,
+}
+
+/// A Service's ports with numeric target ports (a named targetPort counts as the port).
+pub fn service_ports(service: &Obj) -> Vec<ServicePortEntry> {
+    service
+        .at("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let port = p.get("port").and_then(as_port)?;
+            Some(ServicePortEntry {
+                name: p.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+                port,
+                target: p.get("targetPort").and_then(as_port).unwrap_or(port),
+                node_port: p.get("nodePort").and_then(as_port),
+            })
+        })
+        .collect()
+}
