@@ -73,7 +73,22 @@ pub struct Render {
 }
 
 impl Render {
+    /// The same object (group, kind, namespace, name) given twice is one object in the
+    /// cluster: the one applied last wins, as with `kubectl apply` (a render made of the
+    /// istiod release plus the standalone set repeats the mesh-wide objects).
     pub fn new(cluster: &str, objects: Vec<Obj>) -> Render {
+        let mut last: HashMap<(String, String, String, String), usize> = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            last.insert((o.group().to_owned(), o.kind.clone(), o.ns().to_owned(), o.name.clone()), i);
+        }
+        let objects: Vec<Obj> = objects
+            .into_iter()
+            .enumerate()
+            .filter(|(i, o)| {
+                last.get(&(o.group().to_owned(), o.kind.clone(), o.ns().to_owned(), o.name.clone())) == Some(i)
+            })
+            .map(|(_, o)| o)
+            .collect();
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind.clone()).or_default().push(i);

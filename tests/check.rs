@@ -1,0 +1,968 @@
+//! `eastwest check`: correct meshes (rendered by eastwest itself over the real charts in
+//! testdata/corpus and the app chart) check clean, and each check catches its own broken
+//! mesh, made from a correct render by one small change of the data.
+//!
+//! The renders of a cluster: the istiod release run through eastwest, the standalone set
+//! (which repeats the mesh-wide objects; check keeps the last of an object given twice,
+//! as `kubectl apply` does), each service's app release run through eastwest, and the
+//! `cacerts` Secret from a CA chain built here with openssl.
+
+#[path = "support/common.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+const TWO: &str = "testdata/check/two-clusters.yaml";
+const THREE: &str = "testdata/check/three-clusters.yaml";
+const AMBIENT: &str = "testdata/check/three-clusters-ambient.yaml";
+
+/// The cluster's standalone set. When `eastwest generate` lands, this is the one line to change.
+fn standalone(config: &str, cluster: &str) -> String {
+    common::run("", config, Some(cluster))
+}
+
+/// What `helm template NAME testdata/charts/app -n NS` renders (see
+/// testdata/golden/app-export-eu/input.yaml), for one service of a config.
+fn app_chart(name: &str, ns: &str, labels: &[(&str, &str)], port: u64, target: u64) -> String {
+    let sel: String = labels.iter().map(|(k, v)| format!("\n      {k}: {v}")).collect();
+    let pod: String = labels.iter().map(|(k, v)| format!("\n        {k}: {v}")).collect();
+    format!(
+        "---\n# Source: app/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: \"{ns}\"\n  labels:\n    app: {name}\n    app.kubernetes.io/managed-by: \"Helm\"\nspec:\n  selector:{sel2}\n  ports:\n    - name: http\n      port: {port}\n      targetPort: {target}\n      protocol: TCP\n---\n# Source: app/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: \"{ns}\"\nspec:\n  replicas: 1\n  selector:\n    matchLabels:{sel}\n  template:\n    metadata:\n      labels:{pod}\n    spec:\n      containers:\n        - name: {name}\n          image: \"registry.k8s.io/e2e-test-images/agnhost:2.45\"\n          ports:\n            - name: http\n              containerPort: {target}\n              protocol: TCP\n",
+        sel2 = labels.iter().map(|(k, v)| format!("\n    {k}: {v}")).collect::<String>(),
+    )
+}
+
+/// The config as data (the tests read which services run where).
+fn config_value(config: &str) -> Value {
+    common::objects(&common::read(common::repo().join(config))).remove(0)
+}
+
+// ---------------------------------------------------------------------------------------
+// Certificates, built once per test run with the openssl CLI.
+
+struct Pki {
+    dir: PathBuf,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("check-pki-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("pki dir");
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "[ca]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n\
+             [leaf]\nbasicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+        )
+        .expect("ext");
+        for root in ["root", "other-root"] {
+            openssl(
+                &dir,
+                &[
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                    &format!("{root}.key"), "-out", &format!("{root}.pem"), "-days", "3650", "-subj",
+                    &format!("/O=eastwest-test/CN={root}"), "-addext", "basicConstraints=critical,CA:true", "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            );
+        }
+        // (name, signed by, extensions, days)
+        for (name, by, ext, days) in [
+            ("us", "root", "ca", "730"),
+            ("eu", "root", "ca", "730"),
+            ("eu-other", "other-root", "ca", "730"),
+            ("eu-leaf", "root", "leaf", "730"),
+            ("eu-soon", "root", "ca", "10"),
+        ] {
+            openssl(
+                &dir,
+                &[
+                    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                    &format!("{name}.key"), "-out", &format!("{name}.csr"), "-subj",
+                    &format!("/O=eastwest-test/CN={name}-intermediate"),
+                ],
+            );
+            openssl(
+                &dir,
+                &[
+                    "x509", "-req", "-in", &format!("{name}.csr"), "-CA", &format!("{by}.pem"), "-CAkey",
+                    &format!("{by}.key"), "-set_serial", "0x1234", "-out", &format!("{name}.pem"), "-days", days,
+                    "-extfile", "ext.cnf", "-extensions", ext,
+                ],
+            );
+        }
+        Pki { dir }
+    })
+}
+
+fn file(name: &str) -> String {
+    common::read(pki().dir.join(name))
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A `cacerts` Secret in the istiod form (ca-cert.pem, ca-key.pem, cert-chain.pem,
+/// root-cert.pem) for intermediate `name` under `root`.
+fn cacerts(name: &str, root: &str) -> Value {
+    let (ca, key, root) = (file(&format!("{name}.pem")), file(&format!("{name}.key")), file(&format!("{root}.pem")));
+    json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "cacerts", "namespace": "istio-system"},
+        "data": {
+            "ca-cert.pem": b64(&ca), "ca-key.pem": b64(&key),
+            "cert-chain.pem": b64(&format!("{ca}{root}")), "root-cert.pem": b64(&root),
+        },
+    })
+}
+
+/// The same CA in the `kubernetes.io/tls` form istiod also reads (tls.crt, tls.key, ca.crt).
+fn cacerts_tls(name: &str, root: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+        "metadata": {"name": "cacerts", "namespace": "istio-system"},
+        "data": {
+            "tls.crt": b64(&file(&format!("{name}.pem"))), "tls.key": b64(&file(&format!("{name}.key"))),
+            "ca.crt": b64(&file(&format!("{root}.pem"))),
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Meshes.
+
+struct Mesh {
+    config: &'static str,
+    /// Each cluster's render, as the text eastwest wrote.
+    texts: Vec<(String, String)>,
+    /// The same renders as data, for the one small change a test makes.
+    objects: Vec<(String, Vec<Value>)>,
+}
+
+fn correct(config: &'static str) -> Mesh {
+    let cfg = config_value(config);
+    let ambient = cfg.pointer("/spec/mode").and_then(Value::as_str) == Some("ambient");
+    let clusters: Vec<String> =
+        cfg["spec"]["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect();
+    let mut texts = Vec::new();
+    for cluster in &clusters {
+        let control_plane = if ambient {
+            format!(
+                "{}\n---\n{}",
+                common::read(common::corpus().join("istiod-ambient.yaml")),
+                common::read(common::corpus().join("ztunnel.yaml"))
+            )
+        } else {
+            common::read(common::corpus().join("istiod.yaml"))
+        };
+        let mut text = common::run(&control_plane, config, Some(cluster));
+        text.push_str("\n---\n");
+        text.push_str(&standalone(config, cluster));
+        for svc in cfg["spec"]["services"].as_array().unwrap() {
+            if !svc["clusters"].as_array().unwrap().iter().any(|c| c == cluster.as_str()) {
+                continue;
+            }
+            let labels: Vec<(&str, &str)> =
+                svc["selector"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())).collect();
+            let port = svc["ports"][0]["number"].as_u64().unwrap();
+            let target = svc["ports"][0]["targetPort"].as_u64().unwrap_or(8080);
+            let chart =
+                app_chart(svc["name"].as_str().unwrap(), svc["namespace"].as_str().unwrap(), &labels, port, target);
+            text.push_str("\n---\n");
+            text.push_str(&common::run(&chart, config, Some(cluster)));
+        }
+        text.push_str("\n---\n");
+        text.push_str(&serde_json::to_string(&cacerts(if cluster == "us" { "us" } else { "eu" }, "root")).unwrap());
+        text.push('\n');
+        texts.push((cluster.clone(), text));
+    }
+    let objects = texts.iter().map(|(c, t)| (c.clone(), common::objects(t))).collect();
+    Mesh { config, texts, objects }
+}
+
+fn two() -> Mesh {
+    correct(TWO)
+}
+
+impl Mesh {
+    fn render(&mut self, cluster: &str) -> &mut Vec<Value> {
+        &mut self.objects.iter_mut().find(|(c, _)| c == cluster).expect("cluster").1
+    }
+
+    /// The last object of that kind, namespace and name (the one check keeps).
+    fn get(&mut self, cluster: &str, kind: &str, ns: &str, name: &str) -> &mut Value {
+        self.render(cluster)
+            .iter_mut()
+            .rev()
+            .find(|v| common::key(v) == (kind.to_owned(), ns.to_owned(), name.to_owned()))
+            .unwrap_or_else(|| panic!("{cluster} has no {kind} {ns}/{name}"))
+    }
+
+    fn remove(&mut self, cluster: &str, kind: &str, ns: &str, name: &str) {
+        let key = (kind.to_owned(), ns.to_owned(), name.to_owned());
+        let render = self.render(cluster);
+        let before = render.len();
+        render.retain(|v| common::key(v) != key);
+        assert!(render.len() < before, "{cluster} had no {kind} {ns}/{name}");
+    }
+
+    fn push(&mut self, cluster: &str, v: Value) {
+        self.render(cluster).push(v);
+    }
+
+    /// Edit a string field (a ConfigMap's embedded YAML, say) by replacing text in it.
+    fn replace_in(&mut self, cluster: &str, kind: &str, ns: &str, name: &str, pointer: &str, from: &str, to: &str) {
+        let field = self.get(cluster, kind, ns, name).pointer_mut(pointer).expect("field");
+        let text = field.as_str().expect("string").to_owned();
+        assert!(text.contains(from), "{pointer} does not contain {from:?}");
+        *field = Value::String(text.replacen(from, to, 1));
+    }
+
+    /// Run the real binary over the renders as data (JSON objects, one file per cluster).
+    fn check(&self) -> Outcome {
+        let dir = scratch();
+        let args: Vec<String> = self
+            .objects
+            .iter()
+            .map(|(c, objects)| {
+                let path = dir.join(format!("{c}.json"));
+                let text: String = objects.iter().map(|o| serde_json::to_string_pretty(o).unwrap() + "\n").collect();
+                std::fs::write(&path, text).unwrap();
+                format!("{c}={}", path.display())
+            })
+            .collect();
+        run_check(self.config, &args, None)
+    }
+
+    /// Run the binary over the renders exactly as eastwest wrote them (YAML).
+    fn check_texts(&self) -> Outcome {
+        let dir = scratch();
+        let args: Vec<String> = self
+            .texts
+            .iter()
+            .map(|(c, text)| {
+                let path = dir.join(format!("{c}.yaml"));
+                std::fs::write(&path, text).unwrap();
+                format!("{c}={}", path.display())
+            })
+            .collect();
+        run_check(self.config, &args, None)
+    }
+}
+
+fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "check-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Outcome {
+    code: i32,
+    report: Value,
+    stderr: String,
+}
+
+impl Outcome {
+    fn ids(&self, list: &str) -> Vec<String> {
+        self.report[list]
+            .as_array()
+            .map_or(vec![], |a| a.iter().map(|f| f["check"].as_str().unwrap().to_owned()).collect())
+    }
+
+    fn errors(&self) -> Vec<String> {
+        self.ids("errors")
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.ids("warnings")
+    }
+
+    fn finding(&self, list: &str, check: &str) -> &Value {
+        self.report[list]
+            .as_array()
+            .and_then(|a| a.iter().find(|f| f["check"] == check))
+            .unwrap_or_else(|| panic!("no {list} {check} in {:#}", self.report))
+    }
+
+    fn paths(&self) -> &Vec<Value> {
+        self.report["paths"].as_array().expect("paths")
+    }
+
+    /// The mesh fails with exactly this error check (others may follow from it only when
+    /// listed), and the message names cluster and object.
+    fn fails_with(&self, check: &str) -> Value {
+        assert_eq!(self.code, 1, "exit code; stderr: {}; report: {:#}", self.stderr, self.report);
+        let ids = self.errors();
+        assert!(ids.iter().all(|i| i == check), "only {check} expected, got {ids:?}: {:#}", self.report);
+        self.finding("errors", check).clone()
+    }
+
+    fn clean(&self) {
+        assert_eq!(self.code, 0, "stderr: {}; report: {:#}", self.stderr, self.report);
+        assert!(self.errors().is_empty() && self.warnings().is_empty(), "findings: {:#}", self.report);
+        assert!(!self.paths().is_empty());
+        assert!(
+            self.paths().iter().all(|p| p["ok"] == true && !p["to"].as_array().unwrap().is_empty()),
+            "{:#}",
+            self.report
+        );
+    }
+}
+
+fn run_check(config: &str, renders: &[String], stdin: Option<&str>) -> Outcome {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eastwest"));
+    cmd.current_dir(common::repo()).args(["check", "--config", config, "--output", "json"]).args(renders);
+    let out = common::run_with_stdin(&mut cmd, stdin.unwrap_or(""));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let report =
+        if stdout.trim().is_empty() { Value::Null } else { serde_json::from_str(&stdout).expect("JSON report") };
+    Outcome { code: out.status.code().unwrap_or(-1), report, stderr: String::from_utf8_lossy(&out.stderr).to_string() }
+}
+
+fn path_from<'a>(o: &'a Outcome, from: &str, host: &str) -> &'a Value {
+    o.paths().iter().find(|p| p["from"] == from && p["host"] == host).unwrap_or_else(|| panic!("no path {from} {host}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Correct meshes.
+
+#[test]
+fn correct_two_cluster_mesh_checks_clean_with_every_path_ok() {
+    let mesh = two();
+    let o = mesh.check_texts();
+    o.clean();
+    // One path per caller x host x port the config allows: us calls echo in eu.
+    assert_eq!(o.paths().len(), 1, "{:#}", o.report);
+    let p = &o.paths()[0];
+    assert_eq!(
+        (p["from"].as_str(), p["service"].as_str(), p["host"].as_str(), p["port"].as_u64()),
+        (Some("us"), Some("echo/echo"), Some("echo.eu.mesh.local"), Some(80))
+    );
+    assert_eq!(p["to"], json!(["eu"]));
+    assert!(p.get("reason").is_none());
+    // The JSON keys are a contract.
+    let keys: Vec<&String> = o.report.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["errors", "warnings", "paths"]);
+    // The same renders as data (JSON) check the same.
+    mesh.check().clean();
+}
+
+#[test]
+fn correct_three_cluster_mesh_checks_clean_with_every_path_ok() {
+    let o = correct(THREE).check_texts();
+    o.clean();
+    // us->eu echo; eu->ap api on two hosts. ap may call eu, but nothing it calls runs there... echo does.
+    let mut got: Vec<(String, String)> = o
+        .paths()
+        .iter()
+        .map(|p| (p["from"].as_str().unwrap().to_owned(), p["host"].as_str().unwrap().to_owned()))
+        .collect();
+    got.sort();
+    let want = [
+        ("ap", "echo.eu.mesh.local"),
+        ("eu", "api.mesh.global"),
+        ("eu", "api.shop.global"),
+        ("us", "echo.eu.mesh.local"),
+    ];
+    assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+}
+
+#[test]
+fn correct_three_cluster_ambient_mesh_checks_clean() {
+    // Ambient: istio/istio pilot/pkg/serviceregistry/ambient/networks.go reads the peer
+    // Gateway (istio-remote, network label, typed address, HBONE listener); services.go
+    // makes a Service global by the mesh's serviceScopeConfigs.
+    let o = correct(AMBIENT).check_texts();
+    o.clean();
+    assert!(o.paths().iter().any(|p| p["from"] == "eu" && p["service"] == "shop/api" && p["to"] == json!(["ap"])));
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity.
+
+#[test]
+fn mesh_id_differs_in_one_render() {
+    // pkg/config/mesh: defaultConfig.meshId becomes every proxy's ISTIO_META_MESH_ID.
+    let mut mesh = two();
+    mesh.replace_in(
+        "eu",
+        "ConfigMap",
+        "istio-system",
+        "istio",
+        "/data/mesh",
+        "meshId: training-mesh",
+        "meshId: other-mesh",
+    );
+    let f = mesh.check().fails_with("mesh-id");
+    assert_eq!(f["cluster"], "eu");
+    assert_eq!(f["object"], json!({"kind": "ConfigMap", "namespace": "istio-system", "name": "istio"}));
+    assert!(f["message"].as_str().unwrap().contains("other-mesh"));
+}
+
+#[test]
+fn trust_domain_differs_in_one_render() {
+    // Workload SPIFFE identities carry the trust domain; peers reject a foreign one.
+    let mut mesh = two();
+    mesh.replace_in(
+        "us",
+        "ConfigMap",
+        "istio-system",
+        "istio",
+        "/data/mesh",
+        "trustDomain: corp.local",
+        "trustDomain: cluster.local",
+    );
+    assert_eq!(mesh.check().fails_with("trust-domain")["cluster"], "us");
+}
+
+#[test]
+fn control_plane_namespace_on_the_wrong_network() {
+    // pilot/pkg/serviceregistry/kube/controller/network.go reads the system namespace label.
+    let mut mesh = two();
+    mesh.get("eu", "Namespace", "", "istio-system")["metadata"]["labels"]["topology.istio.io/network"] =
+        json!("us-net");
+    let f = mesh.check().fails_with("network");
+    assert_eq!(f["object"]["kind"], "Namespace");
+    assert!(f["message"].as_str().unwrap().contains("eu-net"));
+}
+
+#[test]
+fn istiod_cluster_id_is_not_the_cluster_name() {
+    // pilot/pkg/features: CLUSTER_ID names the local registry meshNetworks' fromRegistry refers to.
+    let mut mesh = two();
+    let d = mesh.get("us", "Deployment", "istio-system", "istiod");
+    let env = d.pointer_mut("/spec/template/spec/containers/0/env").unwrap().as_array_mut().unwrap();
+    let var = env.iter_mut().find(|e| e["name"] == "CLUSTER_ID").unwrap();
+    var["value"] = json!("Kubernetes");
+    let f = mesh.check().fails_with("cluster-id");
+    assert!(f["message"].as_str().unwrap().contains("\"Kubernetes\""));
+}
+
+#[test]
+fn mesh_networks_files_a_registry_under_another_network() {
+    let mut mesh = two();
+    // eu-net's endpoints now come from us's registry.
+    mesh.replace_in(
+        "us",
+        "ConfigMap",
+        "istio-system",
+        "istio",
+        "/data/meshNetworks",
+        "fromRegistry: eu",
+        "fromRegistry: us",
+    );
+    assert!(mesh.check().fails_with("networks-unique")["message"]
+        .as_str()
+        .unwrap()
+        .contains("cluster us is on network us-net"));
+}
+
+#[test]
+fn ambient_mesh_with_a_sidecar_mode_istiod() {
+    // AMBIENT_ENABLE_MULTI_NETWORK switches istiod's ambient index to other networks.
+    let mut mesh = correct(AMBIENT);
+    let d = mesh.get("ap", "Deployment", "istio-system", "istiod");
+    let env = d.pointer_mut("/spec/template/spec/containers/0/env").unwrap().as_array_mut().unwrap();
+    env.retain(|e| e["name"] != "AMBIENT_ENABLE_MULTI_NETWORK");
+    assert_eq!(mesh.check().fails_with("mode")["cluster"], "ap");
+}
+
+// ---------------------------------------------------------------------------------------
+// Call paths (sidecar): pilot/pkg/xds/endpoints/endpoint_builder.go, pilot/pkg/model/network.go,
+// pilot/pkg/networking/core/gateway.go.
+
+#[test]
+fn caller_without_the_import() {
+    let mut mesh = two();
+    mesh.remove("us", "ServiceEntry", "echo", "echo-import");
+    let o = mesh.check();
+    let f = o.fails_with("import");
+    assert_eq!(f["cluster"], "us");
+    let p = path_from(&o, "us", "echo.eu.mesh.local");
+    assert_eq!((p["ok"].as_bool(), p["to"].as_array().map(Vec::len)), (Some(false), Some(0)));
+    assert!(p["reason"].as_str().unwrap().contains("no ServiceEntry"));
+}
+
+#[test]
+fn import_endpoint_without_istio_tls_mode() {
+    // Without security.istio.io/tlsMode: istio there is no auto-mTLS (endpoint_builder.go).
+    let mut mesh = two();
+    let se = mesh.get("us", "ServiceEntry", "echo", "echo-import");
+    se["spec"]["endpoints"][0]["labels"] = json!({});
+    let f = mesh.check().fails_with("import");
+    assert!(f["message"].as_str().unwrap().contains("tlsMode"));
+}
+
+#[test]
+fn import_on_the_wrong_network() {
+    let mut mesh = two();
+    mesh.get("us", "ServiceEntry", "echo", "echo-import")["spec"]["endpoints"][0]["network"] = json!("us-net");
+    assert!(mesh.check().fails_with("import")["message"].as_str().unwrap().contains("eu-net"));
+}
+
+#[test]
+fn dns_capture_off_where_the_host_is_not_a_kubernetes_service() {
+    let mut mesh = two();
+    mesh.replace_in(
+        "us",
+        "ConfigMap",
+        "istio-system",
+        "istio",
+        "/data/mesh",
+        "ISTIO_META_DNS_CAPTURE: \"true\"",
+        "ISTIO_META_DNS_CAPTURE: \"false\"",
+    );
+    assert_eq!(mesh.check().fails_with("dns-capture")["cluster"], "us");
+}
+
+#[test]
+fn callers_mesh_networks_has_another_gateway_address() {
+    // pilot/pkg/model/network.go: meshNetworks gateways are where remote endpoints go.
+    let mut mesh = two();
+    mesh.replace_in("us", "ConfigMap", "istio-system", "istio", "/data/meshNetworks", "203.0.113.10", "203.0.113.99");
+    let f = mesh.check().fails_with("gateway-view");
+    assert!(f["message"].as_str().unwrap().contains("203.0.113.99"));
+}
+
+#[test]
+fn targets_gateway_not_auto_passthrough() {
+    // gateway.go: only AUTO_PASSTHROUGH servers route by the SNI Istio clients send.
+    let mut mesh = two();
+    mesh.get("eu", "Gateway", "istio-system", "cross-network-gateway")["spec"]["servers"][0]["tls"]["mode"] =
+        json!("PASSTHROUGH");
+    assert_eq!(mesh.check().fails_with("gateway-listener")["cluster"], "eu");
+}
+
+#[test]
+fn targets_gateway_hosts_do_not_cover_the_host() {
+    let mut mesh = two();
+    mesh.get("eu", "Gateway", "istio-system", "cross-network-gateway")["spec"]["servers"][0]["hosts"] =
+        json!(["*.global"]);
+    assert!(mesh.check().fails_with("gateway-listener")["message"].as_str().unwrap().contains("echo.eu.mesh.local"));
+}
+
+#[test]
+fn target_without_the_export() {
+    let mut mesh = two();
+    mesh.remove("eu", "ServiceEntry", "echo", "echo-export");
+    assert_eq!(mesh.check().fails_with("export")["cluster"], "eu");
+}
+
+#[test]
+fn export_selects_no_pods_of_the_render() {
+    let mut mesh = two();
+    mesh.get("eu", "ServiceEntry", "echo", "echo-export")["spec"]["workloadSelector"]["labels"] =
+        json!({"app": "ekko"});
+    assert!(mesh.check().fails_with("export-workloads")["message"].as_str().unwrap().contains("app=ekko"));
+}
+
+#[test]
+fn exported_port_missing_on_the_service() {
+    let mut mesh = two();
+    mesh.get("eu", "Service", "echo", "echo")["spec"]["ports"][0]["port"] = json!(8081);
+    let f = mesh.check().fails_with("service-port");
+    assert_eq!(f["object"], json!({"kind": "Service", "namespace": "echo", "name": "echo"}));
+}
+
+#[test]
+fn node_port_gateway_without_a_pinned_node_port_is_a_warning() {
+    let mut mesh = two();
+    let svc = mesh.get("eu", "Service", "istio-system", "istio-eastwestgateway");
+    svc["spec"]["type"] = json!("NodePort");
+    for p in svc["spec"]["ports"].as_array_mut().unwrap() {
+        p.as_object_mut().unwrap().remove("nodePort");
+    }
+    let o = mesh.check();
+    assert_eq!(o.code, 0, "{:#}", o.report);
+    assert_eq!(o.warnings(), ["gateway-node-port"]);
+}
+
+#[test]
+fn node_port_gateway_pinned_elsewhere_than_callers_dial() {
+    let mut mesh = two();
+    let svc = mesh.get("eu", "Service", "istio-system", "istio-eastwestgateway");
+    svc["spec"]["type"] = json!("NodePort");
+    let tls = svc["spec"]["ports"].as_array_mut().unwrap().iter_mut().find(|p| p["port"] == 15443).unwrap();
+    tls["nodePort"] = json!(31443);
+    // us's meshNetworks still says 15443.
+    assert!(mesh.check().fails_with("gateway-view")["message"].as_str().unwrap().contains("203.0.113.10:31443"));
+}
+
+#[test]
+fn ambient_caller_without_the_peer_gateway() {
+    let mut mesh = correct(AMBIENT);
+    mesh.remove("us", "Gateway", "istio-system", "istio-remote-peer-eu");
+    let o = mesh.check();
+    assert_eq!(o.fails_with("import")["cluster"], "us");
+    assert!(!path_from(&o, "us", "echo.echo.svc.cluster.local")["ok"].as_bool().unwrap());
+}
+
+#[test]
+fn ambient_peer_gateway_with_another_address() {
+    let mut mesh = correct(AMBIENT);
+    mesh.get("us", "Gateway", "istio-system", "istio-remote-peer-eu")["spec"]["addresses"] =
+        json!([{"type": "IPAddress", "value": "192.0.2.1"}]);
+    assert_eq!(mesh.check().fails_with("gateway-view")["cluster"], "us");
+}
+
+#[test]
+fn ambient_service_not_global() {
+    let mut mesh = correct(AMBIENT);
+    mesh.get("eu", "Service", "echo", "echo")["metadata"]["labels"].as_object_mut().unwrap().remove("istio.io/global");
+    assert_eq!(mesh.check().fails_with("export")["cluster"], "eu");
+}
+
+#[test]
+fn ambient_target_without_the_east_west_gateway() {
+    let mut mesh = correct(AMBIENT);
+    mesh.remove("eu", "Gateway", "istio-system", "istio-eastwestgateway");
+    assert_eq!(mesh.check().fails_with("gateway-listener")["cluster"], "eu");
+}
+
+// ---------------------------------------------------------------------------------------
+// What users add.
+
+#[test]
+fn root_namespace_sidecar_hides_the_host() {
+    // pilot/pkg/model/sidecar.go: the root namespace's Sidecar is every namespace's default.
+    let mut mesh = two();
+    mesh.push(
+        "us",
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "Sidecar", "metadata": {"name": "default", "namespace": "istio-system"},
+               "spec": {"egress": [{"hosts": ["./*", "istio-system/*"]}]}}),
+    );
+    let f = mesh.check().fails_with("sidecar-egress");
+    assert_eq!(f["object"], json!({"kind": "Sidecar", "namespace": "istio-system", "name": "default"}));
+}
+
+#[test]
+fn namespace_sidecar_hiding_the_host_is_a_warning() {
+    let mut mesh = two();
+    mesh.push(
+        "us",
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "Sidecar", "metadata": {"name": "default", "namespace": "web"},
+               "spec": {"egress": [{"hosts": ["./*"]}]}}),
+    );
+    let o = mesh.check();
+    assert_eq!(o.code, 0);
+    assert_eq!(o.warnings(), ["sidecar-egress"]);
+}
+
+#[test]
+fn export_to_hides_the_export_from_the_gateway() {
+    // pilot/pkg/model/push_context.go: exportTo "." keeps the entry in its own namespace.
+    let mut mesh = two();
+    mesh.get("eu", "ServiceEntry", "echo", "echo-export")["spec"]["exportTo"] = json!(["."]);
+    assert!(mesh.check().fails_with("export-to")["message"].as_str().unwrap().contains("istio-system"));
+}
+
+#[test]
+fn export_to_annotation_hides_the_import_from_callers() {
+    let mut mesh = two();
+    mesh.get("us", "ServiceEntry", "echo", "echo-import")["metadata"]["annotations"] =
+        json!({"networking.istio.io/exportTo": "~"});
+    assert_eq!(mesh.check().fails_with("export-to")["cluster"], "us");
+}
+
+#[test]
+fn peer_authentication_disable_on_the_target_workloads() {
+    // pilot/pkg/security/authn: the workload's policy wins over namespace and mesh.
+    let mut mesh = two();
+    mesh.push(
+        "eu",
+        json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "plain", "namespace": "echo"},
+               "spec": {"selector": {"matchLabels": {"app": "echo"}}, "mtls": {"mode": "DISABLE"}}}),
+    );
+    assert_eq!(mesh.check().fails_with("peer-authentication")["object"]["name"], "plain");
+}
+
+#[test]
+fn peer_authentication_strict_on_the_workload_overrides_a_disabled_namespace() {
+    let mut mesh = two();
+    mesh.push(
+        "eu",
+        json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "ns", "namespace": "echo"},
+               "spec": {"mtls": {"mode": "DISABLE"}}}),
+    );
+    mesh.push(
+        "eu",
+        json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "echo", "namespace": "echo"},
+               "spec": {"selector": {"matchLabels": {"app": "echo"}}, "mtls": {"mode": "STRICT"}}}),
+    );
+    mesh.check().clean();
+}
+
+#[test]
+fn destination_rule_replaces_istio_mtls() {
+    // pilot/pkg/networking/core/cluster_tls.go: a DestinationRule's TLS wins over auto-mTLS.
+    let mut mesh = two();
+    mesh.push(
+        "us",
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": {"name": "echo-tls", "namespace": "echo"},
+               "spec": {"host": "*.mesh.local", "trafficPolicy": {"tls": {"mode": "SIMPLE"}}}}),
+    );
+    assert!(mesh.check().fails_with("destination-rule-tls")["message"].as_str().unwrap().contains("SIMPLE"));
+}
+
+#[test]
+fn two_service_entries_for_one_host_in_one_namespace() {
+    // push_context.go initServiceRegistry keeps the oldest Service per host and namespace.
+    let mut mesh = two();
+    let mut twin = mesh.get("eu", "ServiceEntry", "echo", "echo-export").clone();
+    twin["metadata"]["name"] = json!("echo-export-twin");
+    mesh.push("eu", twin);
+    assert_eq!(mesh.check().fails_with("service-entry-conflict")["cluster"], "eu");
+}
+
+#[test]
+fn service_entries_with_conflicting_protocols() {
+    // IST0177 (pkg/config/analysis/analyzers/serviceentry).
+    let mut mesh = two();
+    let mut other = mesh.get("eu", "ServiceEntry", "echo", "echo-export").clone();
+    other["metadata"]["namespace"] = json!("web");
+    other["spec"]["ports"][0]["protocol"] = json!("TCP");
+    other["spec"]["workloadSelector"]["labels"] = json!({"app": "web"});
+    mesh.push("eu", other);
+    assert!(mesh.check().fails_with("service-entry-conflict")["message"].as_str().unwrap().contains("IST0177"));
+}
+
+#[test]
+fn two_gateways_on_one_port_and_host() {
+    // IST0145 (pkg/config/analysis/analyzers/gateway/conflictinggateway.go).
+    let mut mesh = two();
+    mesh.push(
+        "eu",
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "tls-ingress", "namespace": "istio-system"},
+               "spec": {"selector": {"istio": "eastwestgateway"},
+                        "servers": [{"port": {"number": 15443, "name": "tls2", "protocol": "TLS"}, "tls": {"mode": "SIMPLE", "credentialName": "x"}, "hosts": ["*.local"]}]}}),
+    );
+    assert_eq!(mesh.check().fails_with("gateway-conflict")["object"]["name"], "tls-ingress");
+}
+
+#[test]
+fn overlapping_auto_passthrough_hosts() {
+    // istio/istio#42050: Envoy rejects a listener whose SNI matches overlap.
+    let mut mesh = two();
+    mesh.get("eu", "Gateway", "istio-system", "cross-network-gateway")["spec"]["servers"][0]["hosts"] =
+        json!(["*.local", "echo.eu.mesh.local"]);
+    assert_eq!(mesh.check().fails_with("passthrough-overlap")["cluster"], "eu");
+}
+
+// ---------------------------------------------------------------------------------------
+// Known-broken mixes (istio/istio#57878, #60609).
+
+#[test]
+fn sidecar_workload_in_an_ambient_multi_network_cluster() {
+    let mut mesh = correct(AMBIENT);
+    let d = mesh.get("eu", "Deployment", "echo", "echo");
+    d["spec"]["template"]["metadata"]["labels"]["sidecar.istio.io/inject"] = json!("true");
+    assert!(mesh.check().fails_with("mixed-modes")["message"].as_str().unwrap().contains("57878"));
+}
+
+#[test]
+fn classic_east_west_gateway_next_to_ambient_multi_network() {
+    let mut mesh = correct(AMBIENT);
+    mesh.push(
+        "ap",
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "cross-network-gateway", "namespace": "istio-system"},
+               "spec": {"selector": {"istio": "eastwestgateway"},
+                        "servers": [{"port": {"number": 15443, "name": "tls", "protocol": "TLS"}, "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}]}}),
+    );
+    assert!(mesh.check().fails_with("mixed-modes")["message"].as_str().unwrap().contains("60609"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Trust (issue 13): a real chain, one root, two intermediates.
+
+#[test]
+fn cacerts_chains_to_one_root_in_both_secret_formats() {
+    let mut mesh = two();
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts_tls("eu", "root");
+    mesh.check().clean();
+}
+
+#[test]
+fn cacerts_with_a_different_root_fails() {
+    let mut mesh = two();
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu-other", "other-root");
+    let o = mesh.check();
+    let f = o.fails_with("trust-root");
+    assert_eq!(f["cluster"], "eu");
+    let message = f["message"].as_str().unwrap();
+    assert!(message.contains("SHA256"));
+    // Never key material, never PEM.
+    let text = o.report.to_string();
+    assert!(!text.contains("BEGIN") && !text.contains(&b64(&file("eu-other.key"))[..40]));
+}
+
+#[test]
+fn cacerts_with_a_leaf_instead_of_an_intermediate_fails() {
+    let mut mesh = two();
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu-leaf", "root");
+    let f = mesh.check();
+    assert!(f.fails_with("ca-cert")["message"].as_str().unwrap().contains("not a CA"));
+}
+
+#[test]
+fn cacerts_whose_intermediate_is_not_signed_by_the_root_fails() {
+    let mut mesh = two();
+    // eu's intermediate with the other root as its declared root.
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu", "other-root");
+    assert!(mesh.check().fails_with("ca-cert")["message"].as_str().unwrap().contains("does not chain"));
+}
+
+#[test]
+fn cacerts_expiring_within_thirty_days_is_a_warning() {
+    let mut mesh = two();
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu-soon", "root");
+    let o = mesh.check();
+    assert_eq!(o.code, 0);
+    assert_eq!(o.warnings(), ["cert-expiry"]);
+}
+
+#[test]
+fn cluster_without_cacerts_is_a_warning() {
+    let mut mesh = two();
+    mesh.remove("us", "Secret", "istio-system", "cacerts");
+    let o = mesh.check();
+    assert_eq!(o.code, 0);
+    assert_eq!(o.warnings(), ["cacerts-missing"]);
+    assert_eq!(o.finding("warnings", "cacerts-missing")["cluster"], "us");
+}
+
+fn certificate(issuer: &str, is_ca: bool) -> Value {
+    json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "cacerts", "namespace": "istio-system"},
+           "spec": {"secretName": "cacerts", "isCA": is_ca, "commonName": "istio-ca",
+                    "issuerRef": {"name": issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"}}})
+}
+
+#[test]
+fn cert_manager_certificates_with_one_issuer_check_clean() {
+    let mut mesh = two();
+    for c in ["us", "eu"] {
+        mesh.remove(c, "Secret", "istio-system", "cacerts");
+        mesh.push(c, certificate("mesh-root", true));
+    }
+    mesh.check().clean();
+}
+
+#[test]
+fn cert_manager_certificates_with_different_issuers_warn() {
+    let mut mesh = two();
+    for (c, issuer) in [("us", "mesh-root"), ("eu", "eu-root")] {
+        mesh.remove(c, "Secret", "istio-system", "cacerts");
+        mesh.push(c, certificate(issuer, true));
+    }
+    let o = mesh.check();
+    assert_eq!(o.code, 0);
+    assert_eq!(o.warnings(), ["ca-issuer"]);
+}
+
+#[test]
+fn cert_manager_certificate_not_a_ca_fails() {
+    let mut mesh = two();
+    for (c, is_ca) in [("us", true), ("eu", false)] {
+        mesh.remove(c, "Secret", "istio-system", "cacerts");
+        mesh.push(c, certificate("mesh-root", is_ca));
+    }
+    assert_eq!(mesh.check().fails_with("ca-cert")["cluster"], "eu");
+}
+
+// ---------------------------------------------------------------------------------------
+// Interface: inputs, exit codes, text report.
+
+#[test]
+fn renders_from_a_directory_and_stdin() {
+    let mesh = two();
+    let dir = scratch();
+    let us = dir.join("us");
+    std::fs::create_dir_all(us.join("nested")).unwrap();
+    // Split the us render over two files of a directory.
+    let text = &mesh.texts[0].1;
+    let cut = text.find("\n---\n# Source: istiod/templates/service.yaml").unwrap_or(text.len() / 2);
+    let cut = text[..cut].rfind("\n---").unwrap_or(0);
+    std::fs::write(us.join("a.yaml"), &text[..cut]).unwrap();
+    std::fs::write(us.join("nested/b.yml"), &text[cut..]).unwrap();
+    std::fs::write(us.join("README.md"), "not a manifest").unwrap();
+    let o = run_check(TWO, &[format!("us={}", us.display()), "eu=-".into()], Some(&mesh.texts[1].1));
+    o.clean();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let mesh = two();
+    let dir = scratch();
+    let us = dir.join("us.yaml");
+    std::fs::write(&us, &mesh.texts[0].1).unwrap();
+    let us_arg = format!("us={}", us.display());
+    for (args, needle) in [
+        (vec![us_arg.clone()], "no render for cluster eu"),
+        (vec![us_arg.clone(), "eu=/nonexistent/eu.yaml".into()], "cannot read"),
+        (vec![us_arg.clone(), format!("ap={}", us.display())], "unknown cluster \"ap\""),
+        (vec![us_arg.clone(), "eu".into()], "not CLUSTER=PATH"),
+    ] {
+        let o = run_check(TWO, &args, None);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(needle), "{args:?}: {}", o.stderr);
+        assert!(o.report.is_null(), "nothing on stdout");
+    }
+    // Invalid YAML is unreadable input.
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "kind: ConfigMap\nmetadata: {name: x\n").unwrap();
+    let o = run_check(TWO, &[us_arg, format!("eu={}", bad.display())], None);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+}
+
+#[test]
+fn text_report_names_cluster_object_and_field_then_the_matrix() {
+    let mut mesh = two();
+    mesh.get("us", "ServiceEntry", "echo", "echo-import")["spec"]["endpoints"][0]["labels"] = json!({});
+    let dir = scratch();
+    let args: Vec<String> = mesh
+        .objects
+        .iter()
+        .map(|(c, objects)| {
+            let path = dir.join(format!("{c}.json"));
+            std::fs::write(
+                &path,
+                serde_json::to_string(&json!({"apiVersion": "v1", "kind": "List", "items": objects})).unwrap(),
+            )
+            .unwrap();
+            format!("{c}={}", path.display())
+        })
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_eastwest"))
+        .current_dir(common::repo())
+        .args(["check", "--config", TWO])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "error: [import] cluster us ServiceEntry echo/echo-import: field spec.endpoints[network=eu-net].labels"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("reachability"), "{text}");
+    let row = text.lines().find(|l| l.trim_start().starts_with("us ")).expect("us row");
+    assert!(row.contains("FAIL"), "{text}");
+}
