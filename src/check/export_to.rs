@@ -22,7 +22,7 @@ pub const CHECKS: &[CheckInfo] = &[CheckInfo {
 /// The effective exportTo: the object's own, else the mesh default.
 fn effective(ctx: &Ctx, cluster: &str, se: &Obj) -> Option<Vec<String>> {
     ist::export_to(se).or_else(|| {
-        let (_, mesh) = ist::mesh_config(ctx.render(cluster), &ctx.topo.istio_namespace)?;
+        let mesh = ctx.mesh_config(cluster)?;
         let list: Vec<String> = mesh
             .get("defaultServiceExportTo")?
             .as_array()?

@@ -137,12 +137,30 @@ pub struct Ctx<'a> {
     pub renders: &'a [Render],
     /// Seconds since the Unix epoch, for certificate expiry.
     pub now: i64,
+    /// Each render's `istio` mesh config, parsed once (many paths read it).
+    pub mesh_configs: Vec<Option<serde_json::Value>>,
 }
 
 impl Ctx<'_> {
+    fn position(&self, cluster: &str) -> usize {
+        self.topo.clusters.iter().position(|c| c.name == cluster).unwrap_or(0)
+    }
+
     pub fn render(&self, cluster: &str) -> &Render {
-        let i = self.topo.clusters.iter().position(|c| c.name == cluster).unwrap_or(0);
-        &self.renders[i]
+        &self.renders[self.position(cluster)]
+    }
+
+    /// The cluster's mesh config (`istio` ConfigMap `data.mesh`), when its render has it.
+    pub fn mesh_config(&self, cluster: &str) -> Option<&serde_json::Value> {
+        self.mesh_configs.get(self.position(cluster))?.as_ref()
+    }
+
+    /// Istio's root namespace: the mesh config's `rootNamespace`, else the control plane's.
+    pub fn root_namespace(&self, cluster: &str) -> &str {
+        self.mesh_config(cluster)
+            .and_then(|m| m.get("rootNamespace"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(&self.topo.istio_namespace)
     }
 
     /// Where a cluster's Istio config lives: its own render, and for a remote, its primary's.
@@ -159,7 +177,8 @@ impl Ctx<'_> {
 
 /// Run every check over renders already read (in config order).
 pub fn check(topo: &Topology, renders: &[Render], now: i64) -> Report {
-    let ctx = Ctx { topo, renders, now };
+    let mesh_configs = renders.iter().map(|r| istio::mesh_config(r, &topo.istio_namespace).map(|(_, v)| v)).collect();
+    let ctx = Ctx { topo, renders, now, mesh_configs };
     let mut findings = Findings::default();
     identity::run(&ctx, &mut findings);
     mixed_modes::run(&ctx, &mut findings);

@@ -107,9 +107,7 @@ pub fn peer_authentication_disable(
             service.and_then(|s| paths::service_ports(s).into_iter().find(|p| p.port == port).map(|p| p.target))
         })
         .or(Some(port));
-    let root_ns = ist::mesh_config(render, &ctx.topo.istio_namespace)
-        .and_then(|(_, m)| m.get("rootNamespace").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| ctx.topo.istio_namespace.clone());
+    let root_ns = ctx.root_namespace(&target.name).to_owned();
     for labels in &pods {
         let workload = pas.iter().find(|p| {
             p.in_ns(&svc.namespace) && p.namespace.is_some() && {

@@ -65,7 +65,6 @@ impl Fail {
 struct RenderIndex<'a> {
     /// ServiceEntries by host.
     entries: HashMap<&'a str, Vec<&'a Obj>>,
-    mesh_config: Option<Value>,
     mesh_networks: Option<(&'a Obj, Value)>,
 }
 
@@ -76,11 +75,7 @@ fn index<'a>(r: &'a Render, istio_ns: &str) -> RenderIndex<'a> {
             entries.entry(h).or_default().push(se);
         }
     }
-    RenderIndex {
-        entries,
-        mesh_config: ist::mesh_config(r, istio_ns).map(|(_, v)| v),
-        mesh_networks: ist::mesh_networks(r, istio_ns),
-    }
+    RenderIndex { entries, mesh_networks: ist::mesh_networks(r, istio_ns) }
 }
 
 struct Tracer<'c, 'a> {
@@ -537,8 +532,7 @@ impl<'a> Tracer<'_, 'a> {
         if self.is_kube_service(&caller.name, host) {
             return None;
         }
-        let idx = self.idx_of(&caller.config_cluster);
-        let Some(mesh) = idx.mesh_config.as_ref() else {
+        let Some(mesh) = self.ctx.mesh_config(&caller.config_cluster) else {
             return Some(Fail {
                 check: DNS_CAPTURE,
                 level: Level::Warning,
@@ -671,7 +665,7 @@ impl<'a> Tracer<'_, 'a> {
             ));
         };
         let labels = service.labels();
-        let global = match self.idx_of(&target.name).mesh_config.as_ref().and_then(|m| m.get("serviceScopeConfigs")) {
+        let global = match self.ctx.mesh_config(&target.name).and_then(|m| m.get("serviceScopeConfigs")) {
             Some(Value::Array(scopes)) => scopes.iter().any(|s| {
                 let ns_labels = render.get("", "Namespace", "", &svc.namespace).map(|n| n.labels()).unwrap_or_default();
                 s.get("scope").and_then(Value::as_str) == Some("GLOBAL")

@@ -36,10 +36,7 @@ fn egress_sees(sidecar: &Obj, se_ns: &str, host: &str) -> bool {
 }
 
 pub fn hides(ctx: &Ctx, caller: &ClusterView, se_ns: &str, host: &str) -> Vec<Fail> {
-    let root = ctx.render(&caller.config_cluster);
-    let root_ns = ist::mesh_config(root, &ctx.topo.istio_namespace)
-        .and_then(|(_, m)| m.get("rootNamespace").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| ctx.topo.istio_namespace.clone());
+    let root_ns = ctx.root_namespace(&caller.config_cluster).to_owned();
     let mut out = Vec::new();
     for render in ctx.config_renders(&caller.name) {
         for sc in render.kind("networking.istio.io", "Sidecar") {
