@@ -966,3 +966,22 @@ fn text_report_names_cluster_object_and_field_then_the_matrix() {
     let row = text.lines().find(|l| l.trim_start().starts_with("us ")).expect("us row");
     assert!(row.contains("FAIL"), "{text}");
 }
+
+#[test]
+fn every_check_id_is_documented_once() {
+    let ids: Vec<&str> = eastwest::check::all_checks().iter().map(|c| c.id).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "duplicate check id in {ids:?}");
+    // The README section (docs-check-section.md until it is pasted into README.md).
+    let docs = ["README.md", "docs-check-section.md"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(common::repo().join(f)).ok())
+        .find(|t| t.contains("## Check before you apply"))
+        .expect("the Check before you apply section");
+    for id in ids {
+        assert!(docs.contains(&format!("| `{id}` |")), "check id {id} is not in the README's list");
+        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id} is not kebab-case");
+    }
+}

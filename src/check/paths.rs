@@ -24,7 +24,10 @@ use super::{export_to, mtls, sidecar_scope, CheckInfo, Ctx, Findings, Level, Obj
 use crate::config::ServiceType;
 use crate::generate::sidecar_gateway::SELECTOR_LABEL;
 use crate::transform::global_services::GLOBAL_LABEL;
-use crate::transform::istio::NETWORK_LABEL;
+pub use crate::transform::istio::HBONE_PORT;
+use crate::transform::istio::{
+    DNS_CAPTURE_METADATA, EAST_WEST_GATEWAY_CLASS, NETWORK_LABEL, REMOTE_GATEWAY_CLASS, TLS_MODE_LABEL,
+};
 
 pub const IMPORT: &str = "import";
 pub const DNS_CAPTURE: &str = "dns-capture";
@@ -352,7 +355,7 @@ impl<'a> Tracer<'_, 'a> {
             .iter()
             .flat_map(|r| r.kind("gateway.networking.k8s.io", "Gateway"))
             .filter(|g| {
-                g.str_at("/spec/gatewayClassName") == Some("istio-remote")
+                g.str_at("/spec/gatewayClassName") == Some(REMOTE_GATEWAY_CLASS)
                     && g.label(NETWORK_LABEL) == Some(&target.network)
             })
             .collect();
@@ -401,7 +404,7 @@ impl<'a> Tracer<'_, 'a> {
         if self.ctx.topo.ambient {
             let ok = render.kind("gateway.networking.k8s.io", "Gateway").any(|g| {
                 g.in_ns(&gw.namespace)
-                    && g.str_at("/spec/gatewayClassName") == Some("istio-east-west")
+                    && g.str_at("/spec/gatewayClassName") == Some(EAST_WEST_GATEWAY_CLASS)
                     && g.label(NETWORK_LABEL) == Some(&target.network)
                     && g.at("/spec/listeners").and_then(Value::as_array).into_iter().flatten().any(|l| {
                         l.get("protocol").and_then(Value::as_str) == Some("HBONE")
@@ -543,8 +546,11 @@ impl<'a> Tracer<'_, 'a> {
                 ),
             });
         };
-        let on =
-            mesh.pointer("/defaultConfig/proxyMetadata/ISTIO_META_DNS_CAPTURE").and_then(Value::as_str) == Some("true");
+        let on = mesh
+            .pointer("/defaultConfig/proxyMetadata")
+            .and_then(|m| m.get(DNS_CAPTURE_METADATA))
+            .and_then(Value::as_str)
+            == Some("true");
         (!on).then(|| {
             Fail::error(
                 DNS_CAPTURE,
@@ -686,10 +692,6 @@ impl<'a> Tracer<'_, 'a> {
     }
 }
 
-/// HBONE, the tunnel port of every ambient cross-network connection (ztunnel and the
-/// east-west gateway).
-pub const HBONE_PORT: u16 = 15008;
-
 fn has_endpoints(se: &Obj) -> bool {
     se.at("/spec/endpoints").and_then(Value::as_array).is_some_and(|a| !a.is_empty())
 }
@@ -731,9 +733,9 @@ fn import_problem(se: &Obj, target: &ClusterView, host: &str, port: &PortView) -
     if on_network.is_empty() {
         return Some(format!("field spec.endpoints: none on network {} (cluster {})", target.network, target.name));
     }
-    let mtls = on_network
-        .iter()
-        .any(|e| e.pointer("/labels/security.istio.io~1tlsMode").and_then(Value::as_str) == Some("istio"));
+    let mtls = on_network.iter().any(|e| {
+        e.get("labels").and_then(|l| l.get(TLS_MODE_LABEL.0)).and_then(Value::as_str) == Some(TLS_MODE_LABEL.1)
+    });
     if !mtls {
         return Some(format!(
             "field spec.endpoints[network={}].labels: no security.istio.io/tlsMode: istio, so the caller sends plain text and the gateway resets it",

@@ -32,7 +32,7 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: CA_ISSUER, reads: &["Certificate"], about: "cert-manager Certificates writing cacerts use the same issuerRef in every cluster (warning)" },
 ];
 
-pub const CACERTS: &str = "cacerts";
+pub use crate::transform::istio::CACERTS_SECRET as CACERTS;
 const THIRTY_DAYS: i64 = 30 * 24 * 3600;
 
 /// What one cluster declares as its CA.
