@@ -222,9 +222,10 @@ impl Mesh {
         self.render(cluster).push(v);
     }
 
-    /// Edit a string field (a ConfigMap's embedded YAML, say) by replacing text in it.
-    fn replace_in(&mut self, cluster: &str, kind: &str, ns: &str, name: &str, pointer: &str, from: &str, to: &str) {
-        let field = self.get(cluster, kind, ns, name).pointer_mut(pointer).expect("field");
+    /// Edit a key of the `istio` ConfigMap (embedded YAML) by replacing text in it.
+    fn edit_istio_config_map(&mut self, cluster: &str, key: &str, from: &str, to: &str) {
+        let pointer = format!("/data/{key}");
+        let field = self.get(cluster, "ConfigMap", "istio-system", "istio").pointer_mut(&pointer).expect("field");
         let text = field.as_str().expect("string").to_owned();
         assert!(text.contains(from), "{pointer} does not contain {from:?}");
         *field = Value::String(text.replacen(from, to, 1));
@@ -401,15 +402,7 @@ fn correct_three_cluster_ambient_mesh_checks_clean() {
 fn mesh_id_differs_in_one_render() {
     // pkg/config/mesh: defaultConfig.meshId becomes every proxy's ISTIO_META_MESH_ID.
     let mut mesh = two();
-    mesh.replace_in(
-        "eu",
-        "ConfigMap",
-        "istio-system",
-        "istio",
-        "/data/mesh",
-        "meshId: training-mesh",
-        "meshId: other-mesh",
-    );
+    mesh.edit_istio_config_map("eu", "mesh", "meshId: training-mesh", "meshId: other-mesh");
     let f = mesh.check().fails_with("mesh-id");
     assert_eq!(f["cluster"], "eu");
     assert_eq!(f["object"], json!({"kind": "ConfigMap", "namespace": "istio-system", "name": "istio"}));
@@ -420,15 +413,7 @@ fn mesh_id_differs_in_one_render() {
 fn trust_domain_differs_in_one_render() {
     // Workload SPIFFE identities carry the trust domain; peers reject a foreign one.
     let mut mesh = two();
-    mesh.replace_in(
-        "us",
-        "ConfigMap",
-        "istio-system",
-        "istio",
-        "/data/mesh",
-        "trustDomain: corp.local",
-        "trustDomain: cluster.local",
-    );
+    mesh.edit_istio_config_map("us", "mesh", "trustDomain: corp.local", "trustDomain: cluster.local");
     assert_eq!(mesh.check().fails_with("trust-domain")["cluster"], "us");
 }
 
@@ -459,15 +444,7 @@ fn istiod_cluster_id_is_not_the_cluster_name() {
 fn mesh_networks_files_a_registry_under_another_network() {
     let mut mesh = two();
     // eu-net's endpoints now come from us's registry.
-    mesh.replace_in(
-        "us",
-        "ConfigMap",
-        "istio-system",
-        "istio",
-        "/data/meshNetworks",
-        "fromRegistry: eu",
-        "fromRegistry: us",
-    );
+    mesh.edit_istio_config_map("us", "meshNetworks", "fromRegistry: eu", "fromRegistry: us");
     assert!(mesh.check().fails_with("networks-unique")["message"]
         .as_str()
         .unwrap()
@@ -520,15 +497,7 @@ fn import_on_the_wrong_network() {
 #[test]
 fn dns_capture_off_where_the_host_is_not_a_kubernetes_service() {
     let mut mesh = two();
-    mesh.replace_in(
-        "us",
-        "ConfigMap",
-        "istio-system",
-        "istio",
-        "/data/mesh",
-        "ISTIO_META_DNS_CAPTURE: \"true\"",
-        "ISTIO_META_DNS_CAPTURE: \"false\"",
-    );
+    mesh.edit_istio_config_map("us", "mesh", "ISTIO_META_DNS_CAPTURE: \"true\"", "ISTIO_META_DNS_CAPTURE: \"false\"");
     assert_eq!(mesh.check().fails_with("dns-capture")["cluster"], "us");
 }
 
@@ -536,7 +505,7 @@ fn dns_capture_off_where_the_host_is_not_a_kubernetes_service() {
 fn callers_mesh_networks_has_another_gateway_address() {
     // pilot/pkg/model/network.go: meshNetworks gateways are where remote endpoints go.
     let mut mesh = two();
-    mesh.replace_in("us", "ConfigMap", "istio-system", "istio", "/data/meshNetworks", "203.0.113.10", "203.0.113.99");
+    mesh.edit_istio_config_map("us", "meshNetworks", "203.0.113.10", "203.0.113.99");
     let f = mesh.check().fails_with("gateway-view");
     assert!(f["message"].as_str().unwrap().contains("203.0.113.99"));
 }

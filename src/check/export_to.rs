@@ -66,7 +66,7 @@ pub fn import_hidden(ctx: &Ctx, caller: &ClusterView, se: &Obj) -> Option<Fail> 
 
 /// The export must be visible to the east-west gateway's namespace.
 pub fn export_hidden(ctx: &Ctx, target: &ClusterView, se: &Obj) -> Option<Fail> {
-    let list = effective(ctx, &target.name, se);
+    let list = effective(ctx, &target.config_cluster, se);
     let gw_ns = &target.gateway.namespace;
     if ist::visible(&list, se.ns(), gw_ns) {
         return None;

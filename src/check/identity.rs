@@ -26,7 +26,7 @@ pub const MODE: &str = "mode";
 
 pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: MESH_ID, reads: &["ConfigMap"], about: "the same meshID everywhere (mesh config defaultConfig.meshId, injector global.meshID)" },
-    CheckInfo { id: TRUST_DOMAIN, reads: &["ConfigMap"], about: "the same trust domain everywhere (mesh config trustDomain)" },
+    CheckInfo { id: TRUST_DOMAIN, reads: &["ConfigMap"], about: "the same trust domain everywhere, or the cluster's own where the config gives one (mesh config trustDomain)" },
     CheckInfo { id: NETWORK, reads: &["Namespace", "ConfigMap", "Deployment", "DaemonSet"], about: "each cluster's network on its control-plane Namespace, injector values, east-west gateway pods and ztunnel" },
     CheckInfo { id: CLUSTER_ID, reads: &["Deployment", "ConfigMap", "DaemonSet"], about: "CLUSTER_ID (istiod), clusterName (injector) and ISTIO_META_CLUSTER_ID (ztunnel) equal the cluster name" },
     CheckInfo { id: NETWORKS_UNIQUE, reads: &["ConfigMap"], about: "meshNetworks puts each cluster's registry under its own network only" },
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, out: &mut Findings) {
         if let Some((cm, mesh)) = ist::mesh_config(render, ns) {
             let obj = Some(ObjectRef::of(cm));
             let td = mesh.get("trustDomain").and_then(Value::as_str).unwrap_or("cluster.local");
-            expect(out, TRUST_DOMAIN, c, obj.clone(), "data.mesh.trustDomain", Some(td), &topo.trust_domain);
+            expect(out, TRUST_DOMAIN, c, obj.clone(), "data.mesh.trustDomain", Some(td), &c.trust_domain);
             let mid = mesh.pointer("/defaultConfig/meshId").and_then(Value::as_str);
             expect(out, MESH_ID, c, obj, "data.mesh.defaultConfig.meshId", mid, &topo.mesh_id);
         }

@@ -3,6 +3,7 @@
 //!   east-west gateway as an endpoint and cannot talk to it (double HBONE);
 //! - istio/istio#60609: ambient multi-network on next to a classic AUTO_PASSTHROUGH
 //!   east-west gateway breaks the classic (sidecar) cross-network traffic.
+//!
 //! The switch istiod reads is `AMBIENT_ENABLE_MULTI_NETWORK` (pilot/pkg/features).
 
 use serde_json::Value;

@@ -77,7 +77,12 @@ pub fn peer_authentication_disable(
     port: u64,
 ) -> Option<Fail> {
     let render = ctx.render(&target.name);
-    let pas: Vec<&Obj> = render.kind("security.istio.io", "PeerAuthentication").collect();
+    // Policies are Istio config: a remote's live in its primary's render.
+    let pas: Vec<&Obj> = ctx
+        .config_renders(&target.name)
+        .into_iter()
+        .flat_map(|r| r.kind("security.istio.io", "PeerAuthentication"))
+        .collect();
     if pas.is_empty() {
         return None;
     }
@@ -107,7 +112,7 @@ pub fn peer_authentication_disable(
             service.and_then(|s| paths::service_ports(s).into_iter().find(|p| p.port == port).map(|p| p.target))
         })
         .or(Some(port));
-    let root_ns = ctx.root_namespace(&target.name).to_owned();
+    let root_ns = ctx.root_namespace(&target.config_cluster).to_owned();
     for labels in &pods {
         let workload = pas.iter().find(|p| {
             p.in_ns(&svc.namespace) && p.namespace.is_some() && {

@@ -17,6 +17,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use super::istio::HBONE_PORT;
+use super::istio::TLS_MODE_LABEL;
 use super::istio::{self as ist, host_covers};
 use super::model::{Obj, Render};
 use super::topology::{ClusterView, PortView, ServiceView};
@@ -24,10 +26,7 @@ use super::{export_to, mtls, sidecar_scope, CheckInfo, Ctx, Findings, Level, Obj
 use crate::config::ServiceType;
 use crate::generate::sidecar_gateway::SELECTOR_LABEL;
 use crate::transform::global_services::GLOBAL_LABEL;
-pub use crate::transform::istio::HBONE_PORT;
-use crate::transform::istio::{
-    DNS_CAPTURE_METADATA, EAST_WEST_GATEWAY_CLASS, NETWORK_LABEL, REMOTE_GATEWAY_CLASS, TLS_MODE_LABEL,
-};
+use crate::transform::istio::{DNS_CAPTURE_METADATA, EAST_WEST_GATEWAY_CLASS, NETWORK_LABEL, REMOTE_GATEWAY_CLASS};
 
 pub const IMPORT: &str = "import";
 pub const DNS_CAPTURE: &str = "dns-capture";
@@ -183,7 +182,7 @@ impl<'a> Tracer<'_, 'a> {
             self.ambient_export(target, svc, port).map_or(Ok(()), |f| record(findings, f))?;
             return Ok(());
         }
-        let import = self.import(caller, target, svc, host, port).or_else(|f| record(findings, f).map(|_| None))?;
+        let import = self.import(caller, target, svc, host, port).or_else(|f| record(findings, *f).map(|_| None))?;
         if let Some(se) = import {
             if let Some(f) = export_to::import_hidden(self.ctx, caller, se) {
                 record(findings, f)?;
@@ -198,7 +197,7 @@ impl<'a> Tracer<'_, 'a> {
         if let Some(f) = mtls::destination_rule_tls(self.ctx, caller, host, port.number) {
             record(findings, f)?;
         }
-        let export = self.export(target, svc, host, port).or_else(|f| record(findings, f).map(|_| None))?;
+        let export = self.export(target, svc, host, port).or_else(|f| record(findings, *f).map(|_| None))?;
         if let Some(se) = export {
             if let Some(f) = export_to::export_hidden(self.ctx, target, se) {
                 record(findings, f)?;
@@ -279,11 +278,12 @@ impl<'a> Tracer<'_, 'a> {
     /// The caller's view of the target network's gateway.
     fn gateway_view(&self, caller: &ClusterView, target: &ClusterView, findings: &mut Findings) -> Result<(), String> {
         let port = self.dial_port(target, findings)?;
-        let address = target.gateway.address_for(&caller.name);
+        // meshNetworks and peer Gateways belong to the caller's istiod (a remote's primary).
+        let address = target.gateway.address_for(&caller.config_cluster);
         if self.ctx.topo.ambient {
             return match self.peer_gateway(caller, target, address, port) {
                 Ok(()) => Ok(()),
-                Err(f) => record(findings, f),
+                Err(f) => record(findings, *f),
             };
         }
         let cfg_cluster = &caller.config_cluster;
@@ -349,7 +349,13 @@ impl<'a> Tracer<'_, 'a> {
     }
 
     /// Ambient: the caller's `istio-remote` peer Gateway for the target network.
-    fn peer_gateway(&self, caller: &ClusterView, target: &ClusterView, address: &str, port: u64) -> Result<(), Fail> {
+    fn peer_gateway(
+        &self,
+        caller: &ClusterView,
+        target: &ClusterView,
+        address: &str,
+        port: u64,
+    ) -> Result<(), Box<Fail>> {
         let renders = self.ctx.config_renders(&caller.name);
         let peers: Vec<&Obj> = renders
             .iter()
@@ -360,7 +366,7 @@ impl<'a> Tracer<'_, 'a> {
             })
             .collect();
         if peers.is_empty() {
-            return Err(Fail::error(
+            return Err(Box::new(Fail::error(
                 IMPORT,
                 &caller.name,
                 None,
@@ -368,7 +374,7 @@ impl<'a> Tracer<'_, 'a> {
                     "no istio-remote peer Gateway labelled {NETWORK_LABEL}: {}: ztunnel has no way to network {}",
                     target.network, target.network
                 ),
-            ));
+            )));
         }
         for g in &peers {
             let addresses: Vec<&str> = g.at("/spec/addresses").and_then(Value::as_array).map_or(vec![], |a| {
@@ -386,7 +392,7 @@ impl<'a> Tracer<'_, 'a> {
             }
         }
         let g = peers[0];
-        Err(Fail::error(
+        Err(Box::new(Fail::error(
             GATEWAY_VIEW,
             &caller.name,
             Some(ObjectRef::of(g)),
@@ -394,7 +400,7 @@ impl<'a> Tracer<'_, 'a> {
                 "fields spec.addresses / spec.listeners: the peer Gateway for network {} must give typed address {address} and an HBONE listener on {port}, as cluster {}'s gateway is configured",
                 target.network, target.name
             ),
-        ))
+        )))
     }
 
     /// The target's east-west gateway listens for this host.
@@ -441,7 +447,8 @@ impl<'a> Tracer<'_, 'a> {
             ));
         }
         let pod_labels: Vec<Vec<(&str, &str)>> = pods.iter().map(|d| ist::pod_labels(d)).collect();
-        for g in render.kind("networking.istio.io", "Gateway") {
+        let gateways = self.config_renders(target).into_iter().flat_map(|r| r.kind("networking.istio.io", "Gateway"));
+        for g in gateways {
             let selector = super::model::string_map(g.at("/spec/selector"));
             if !pod_labels.iter().any(|l| ist::selects(&selector, l)) {
                 continue;
@@ -478,40 +485,38 @@ impl<'a> Tracer<'_, 'a> {
         svc: &ServiceView,
         host: &str,
         port: &PortView,
-    ) -> Result<Option<&'a Obj>, Fail> {
+    ) -> Result<Option<&'a Obj>, Box<Fail>> {
         let candidates: Vec<&'a Obj> = self
             .config_idx(caller)
             .into_iter()
             .flat_map(|i| i.entries.get(host).cloned().unwrap_or_default())
-            .filter(|se| has_endpoints(se))
             .collect();
+        let kube_service = self.kube_service(&caller.name, host);
         let where_ = if caller.config_cluster == caller.name {
             format!("cluster {}", caller.name)
         } else {
             format!("cluster {} or its primary {}", caller.name, caller.config_cluster)
         };
-        if candidates.is_empty() {
-            return Err(Fail::error(
+        if candidates.is_empty() && kube_service.is_none() {
+            return Err(Box::new(Fail::error(
                 IMPORT,
                 &caller.name,
                 None,
-                format!(
-                    "no ServiceEntry with endpoints for host {host} in the render of {where_}: {} cannot be called",
-                    svc.key()
-                ),
-            ));
+                format!("no ServiceEntry for host {host} in the render of {where_}: {} cannot be called", svc.key()),
+            )));
         }
         let mut last: Option<Fail> = None;
         for se in candidates {
-            match import_problem(se, target, host, port) {
+            let endpoints = self.endpoints_of(caller, se.ns(), se.at("/spec/endpoints"), &workload_selector(se));
+            match import_problem(se, &endpoints, target, host, port) {
                 None => {
                     let has_vip = !ist::strings(se.at("/spec/addresses")).is_empty();
-                    if !has_vip && !self.is_kube_service(&caller.name, host) {
+                    if !has_vip && kube_service.is_none() && !self.auto_allocates(caller) {
                         last = Some(Fail::error(
                             IMPORT,
                             &caller.name,
                             Some(ObjectRef::of(se)),
-                            format!("field spec.addresses: no VIP for {host}, so the application cannot resolve it"),
+                            format!("field spec.addresses: no VIP for {host} and istiod's PILOT_ENABLE_IP_AUTOALLOCATE is off, so the application cannot resolve it"),
                         ));
                         continue;
                     }
@@ -520,15 +525,87 @@ impl<'a> Tracer<'_, 'a> {
                 Some(message) => last = Some(Fail::error(IMPORT, &caller.name, Some(ObjectRef::of(se)), message)),
             }
         }
-        Err(last.unwrap_or_else(|| Fail::error(IMPORT, &caller.name, None, "no usable import".into())))
+        // The host is the caller's own Kubernetes Service: remote instances come in as
+        // WorkloadEntries its selector picks (kube controller WorkloadInstanceHandler).
+        if let Some(service) = kube_service {
+            let selector = super::model::string_map(service.at("/spec/selector"));
+            let endpoints = self.endpoints_of(caller, service.ns(), None, &selector);
+            let problem = if !service_ports(service).iter().any(|p| p.port == port.number) {
+                Some(format!("field spec.ports: no port {} for {host}", port.number))
+            } else {
+                endpoints_problem(&endpoints, target)
+            };
+            match problem {
+                None => return Ok(None),
+                Some(m) => {
+                    last = Some(Fail::error(
+                        IMPORT,
+                        &caller.name,
+                        Some(ObjectRef::of(service)),
+                        format!("{m} (WorkloadEntries its selector picks)"),
+                    ))
+                }
+            }
+        }
+        Err(Box::new(last.unwrap_or_else(|| Fail::error(IMPORT, &caller.name, None, "no usable import".into()))))
     }
 
-    /// Is the host a Kubernetes Service of the cluster (resolved by cluster DNS)?
+    /// A cluster's Istio config renders, borrowed for the whole trace.
+    fn config_renders(&self, cluster: &ClusterView) -> Vec<&'a Render> {
+        let renders: &'a [Render] = self.ctx.renders;
+        let mut out = vec![&renders[pos(self.ctx, &cluster.name)]];
+        if cluster.config_cluster != cluster.name {
+            out.push(&renders[pos(self.ctx, &cluster.config_cluster)]);
+        }
+        out
+    }
+
+    /// Does istiod give ServiceEntries without addresses a VIP (default on)?
+    fn auto_allocates(&self, caller: &ClusterView) -> bool {
+        !self
+            .ctx
+            .config_renders(&caller.name)
+            .iter()
+            .flat_map(|r| ist::istiods(r))
+            .any(|d| ist::env_value(d, "discovery", "PILOT_ENABLE_IP_AUTOALLOCATE") == Some("false"))
+    }
+
+    /// An entry's endpoints: inline ones, and the WorkloadEntries of its namespace that its
+    /// selector picks (pilot/pkg/serviceregistry/serviceentry/conversion.go treats both alike).
+    fn endpoints_of(
+        &self,
+        caller: &ClusterView,
+        ns: &str,
+        inline: Option<&'a Value>,
+        selector: &[(&str, &str)],
+    ) -> Vec<&'a Value> {
+        let mut out: Vec<&'a Value> = inline.and_then(Value::as_array).into_iter().flatten().collect();
+        if selector.is_empty() {
+            return out;
+        }
+        for render in self.config_renders(caller) {
+            for we in render.kind("networking.istio.io", "WorkloadEntry") {
+                let Some(spec) = we.at("/spec") else { continue };
+                let labels = super::model::string_map(spec.get("labels"));
+                if we.in_ns(ns) && ist::selects(selector, &labels) {
+                    out.push(spec);
+                }
+            }
+        }
+        out
+    }
+
+    /// The Kubernetes Service whose cluster-local name is the host (resolved by cluster DNS).
+    fn kube_service(&self, cluster: &str, host: &str) -> Option<&'a Obj> {
+        let (name_ns, _) = host.split_once(".svc.")?;
+        let (name, ns) = name_ns.split_once('.')?;
+        let renders: &'a [Render] = self.ctx.renders;
+        let render = &renders[pos(self.ctx, cluster)];
+        render.get("", "Service", ns, name)
+    }
+
     fn is_kube_service(&self, cluster: &str, host: &str) -> bool {
-        let Some(rest) = host.split_once(".svc.") else { return false };
-        let mut parts = rest.0.splitn(2, '.');
-        let (Some(name), Some(ns)) = (parts.next(), parts.next()) else { return false };
-        self.ctx.render(cluster).get("", "Service", ns, name).is_some()
+        self.kube_service(cluster, host).is_some()
     }
 
     fn dns_capture(&self, caller: &ClusterView, svc: &ServiceView, host: &str) -> Option<Fail> {
@@ -572,21 +649,19 @@ impl<'a> Tracer<'_, 'a> {
         svc: &ServiceView,
         host: &str,
         port: &PortView,
-    ) -> Result<Option<&'a Obj>, Fail> {
+    ) -> Result<Option<&'a Obj>, Box<Fail>> {
+        // A remote's Istio config (its export included) lives in its primary's render.
         let entries: Vec<&'a Obj> = self
-            .idx_of(&target.name)
-            .entries
-            .get(host)
-            .cloned()
-            .unwrap_or_default()
+            .config_idx(target)
             .into_iter()
+            .flat_map(|i| i.entries.get(host).cloned().unwrap_or_default())
             .filter(|se| !workload_selector(se).is_empty())
             .collect();
         if entries.is_empty() {
             if self.is_kube_service(&target.name, host) {
                 return Ok(None);
             }
-            return Err(Fail::error(
+            return Err(Box::new(Fail::error(
                 EXPORT,
                 &target.name,
                 None,
@@ -594,7 +669,7 @@ impl<'a> Tracer<'_, 'a> {
                     "no ServiceEntry with a workloadSelector for host {host}: the east-west gateway cannot resolve the SNI of calls to {}",
                     svc.key()
                 ),
-            ));
+            )));
         }
         let mut last = None;
         for se in entries {
@@ -618,7 +693,7 @@ impl<'a> Tracer<'_, 'a> {
             }
             return Ok(Some(se));
         }
-        Err(last.unwrap_or_else(|| Fail::error(EXPORT, &target.name, None, "no usable export".into())))
+        Err(Box::new(last.unwrap_or_else(|| Fail::error(EXPORT, &target.name, None, "no usable export".into()))))
     }
 
     fn export_workloads(&self, target: &ClusterView, svc: &ServiceView, se: &Obj) -> Option<Fail> {
@@ -692,10 +767,6 @@ impl<'a> Tracer<'_, 'a> {
     }
 }
 
-fn has_endpoints(se: &Obj) -> bool {
-    se.at("/spec/endpoints").and_then(Value::as_array).is_some_and(|a| !a.is_empty())
-}
-
 pub fn workload_selector(se: &Obj) -> Vec<(&str, &str)> {
     super::model::string_map(se.at("/spec/workloadSelector/labels"))
 }
@@ -714,9 +785,12 @@ fn as_port(v: &Value) -> Option<u64> {
 }
 
 /// Why an import ServiceEntry does not route to `target`, if it does not.
-fn import_problem(se: &Obj, target: &ClusterView, host: &str, port: &PortView) -> Option<String> {
+fn import_problem(se: &Obj, endpoints: &[&Value], target: &ClusterView, host: &str, port: &PortView) -> Option<String> {
     if se.str_at("/spec/location") != Some("MESH_INTERNAL") {
-        return Some("field spec.location: not MESH_INTERNAL, so the caller does not use Istio mTLS and the gateway cannot route it".into());
+        return Some(
+            "field spec.location: not MESH_INTERNAL, so the caller does not use Istio mTLS and the gateway cannot route it"
+                .into(),
+        );
     }
     if se.str_at("/spec/resolution") != Some("STATIC") {
         return Some(format!(
@@ -727,11 +801,18 @@ fn import_problem(se: &Obj, target: &ClusterView, host: &str, port: &PortView) -
     if !se_ports(se).contains(&port.number) {
         return Some(format!("field spec.ports: no port {} for {host}", port.number));
     }
-    let endpoints: Vec<&Value> = se.at("/spec/endpoints").and_then(Value::as_array).into_iter().flatten().collect();
+    endpoints_problem(endpoints, target)
+}
+
+/// Is one of the endpoints (inline or WorkloadEntry) on the target's network, with mTLS?
+fn endpoints_problem(endpoints: &[&Value], target: &ClusterView) -> Option<String> {
     let on_network: Vec<&&Value> =
         endpoints.iter().filter(|e| e.get("network").and_then(Value::as_str) == Some(&target.network)).collect();
     if on_network.is_empty() {
-        return Some(format!("field spec.endpoints: none on network {} (cluster {})", target.network, target.name));
+        return Some(format!(
+            "field spec.endpoints: none on network {} (cluster {}), inline or as a selected WorkloadEntry",
+            target.network, target.name
+        ));
     }
     let mtls = on_network.iter().any(|e| {
         e.get("labels").and_then(|l| l.get(TLS_MODE_LABEL.0)).and_then(Value::as_str) == Some(TLS_MODE_LABEL.1)

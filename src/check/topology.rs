@@ -29,6 +29,8 @@ pub struct ClusterView {
     pub role: Role,
     /// The cluster whose istiod serves this one and holds its Istio config (a remote's primary).
     pub config_cluster: String,
+    /// The cluster's own SPIFFE trust domain (`clusters[].trustDomain`), else the mesh's.
+    pub trust_domain: String,
     pub gateway: GatewayView,
 }
 
@@ -142,6 +144,10 @@ fn build(mesh: Mesh, raw: &Value) -> Topology {
                 network: c.network.clone(),
                 role: c.role,
                 config_cluster,
+                trust_domain: rc
+                    .get("trustDomain")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| spec.trust_domain.clone(), str::to_owned),
                 gateway: GatewayView {
                     address: c.gateway.address.clone(),
                     address_from,

@@ -220,8 +220,15 @@ fn declared<'a>(ctx: &Ctx, render: &'a Render, out: &mut Findings) -> Declared<'
 }
 
 pub fn run(ctx: &Ctx, out: &mut Findings) {
-    let declared: Vec<(&str, Declared)> =
-        ctx.renders.iter().map(|r| (r.cluster.as_str(), declared(ctx, r, out))).collect();
+    // A remote's workloads are signed by its primary's istiod: only primaries need a CA.
+    let declared: Vec<(&str, Declared)> = ctx
+        .topo
+        .clusters
+        .iter()
+        .zip(ctx.renders)
+        .filter(|(c, _)| c.role == crate::config::Role::Primary)
+        .map(|(_, r)| (r.cluster.as_str(), declared(ctx, r, out)))
+        .collect();
     let mut roots: Vec<(&str, &Obj, &str)> = Vec::new();
     let mut issuers: Vec<(&str, &Obj, &str)> = Vec::new();
     for (cluster, d) in &declared {

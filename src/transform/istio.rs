@@ -91,9 +91,6 @@ pub fn service_selects(service: &Object, workload: &Object) -> bool {
 
 // Facts Istio reads that both the generator and `eastwest check` rely on.
 
-/// The endpoint label that turns on Istio mTLS (auto mTLS) towards an endpoint: without it
-/// a cross-network call goes out in plain text and the east-west gateway resets it.
-pub const TLS_MODE_LABEL: (&str, &str) = ("security.istio.io/tlsMode", "istio");
 /// Proxy metadata (mesh config `defaultConfig.proxyMetadata`) that turns on the sidecar DNS
 /// proxy, which resolves ServiceEntry hosts to their VIPs.
 pub const DNS_CAPTURE_METADATA: &str = "ISTIO_META_DNS_CAPTURE";
@@ -101,7 +98,5 @@ pub const DNS_CAPTURE_METADATA: &str = "ISTIO_META_DNS_CAPTURE";
 pub const EAST_WEST_GATEWAY_CLASS: &str = "istio-east-west";
 /// Gateway API class of a peer Gateway that points at another network's gateway.
 pub const REMOTE_GATEWAY_CLASS: &str = "istio-remote";
-/// HBONE, the tunnel port of every ambient cross-network connection.
-pub const HBONE_PORT: u16 = 15008;
 /// The Secret istiod takes its signing CA from (pilot/pkg/bootstrap/istio_ca.go).
 pub const CACERTS_SECRET: &str = "cacerts";
