@@ -115,7 +115,11 @@ fn check_command(config: &std::path::Path, output: CheckOutput, renders: &[Strin
             if written != ExitCode::SUCCESS {
                 return written;
             }
-            if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             report(&e);
