@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 const TWO: &str = "testdata/check/two-clusters.yaml";
 const THREE: &str = "testdata/check/three-clusters.yaml";
 const AMBIENT: &str = "testdata/check/three-clusters-ambient.yaml";
+const PRIMARY_REMOTE: &str = "testdata/check/primary-remote.yaml";
 
 /// The cluster's standalone set. When `eastwest generate` lands, this is the one line to change.
 fn standalone(config: &str, cluster: &str) -> String {
@@ -156,6 +157,13 @@ fn correct(config: &'static str) -> Mesh {
     let ambient = cfg.pointer("/spec/mode").and_then(Value::as_str) == Some("ambient");
     let clusters: Vec<String> =
         cfg["spec"]["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect();
+    let remotes: Vec<String> = cfg["spec"]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["role"] == "remote")
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
     let mut texts = Vec::new();
     for cluster in &clusters {
         let control_plane = if ambient {
@@ -183,13 +191,32 @@ fn correct(config: &'static str) -> Mesh {
             text.push_str("\n---\n");
             text.push_str(&common::run(&chart, config, Some(cluster)));
         }
-        text.push_str("\n---\n");
-        text.push_str(&serde_json::to_string(&cacerts(if cluster == "us" { "us" } else { "eu" }, "root")).unwrap());
-        text.push('\n');
+        if remotes.contains(cluster) {
+            // A remote applies no istiod: its workloads, gateway and Namespace, while its
+            // Istio config goes with its primary's (istiod reads config from its own cluster).
+            text = common::run(
+                &keep_kinds(&standalone(config, cluster), |group| group != "networking.istio.io"),
+                config,
+                Some(cluster),
+            );
+        } else {
+            text.push_str("\n---\n");
+            text.push_str(&serde_json::to_string(&cacerts(if cluster == "us" { "us" } else { "eu" }, "root")).unwrap());
+            text.push('\n');
+        }
         texts.push((cluster.clone(), text));
     }
     let objects = texts.iter().map(|(c, t)| (c.clone(), common::objects(t))).collect();
     Mesh { config, texts, objects }
+}
+
+/// The documents of a stream whose API group passes `keep`, as JSON objects.
+fn keep_kinds(text: &str, keep: impl Fn(&str) -> bool) -> String {
+    common::objects(text)
+        .into_iter()
+        .filter(|o| keep(o["apiVersion"].as_str().unwrap_or("").rsplit_once('/').map_or("", |(g, _)| g)))
+        .map(|o| serde_json::to_string(&o).unwrap() + "\n")
+        .collect()
 }
 
 fn two() -> Mesh {
@@ -953,4 +980,68 @@ fn every_check_id_is_documented_once() {
         assert!(docs.contains(&format!("| `{id}` |")), "check id {id} is not in the README's list");
         assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id} is not kebab-case");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Other shapes of a correct import, as the generator may write them (issue 10: one object
+// per host where a service is both local and remote).
+
+/// us's import as a ServiceEntry selecting an address-less WorkloadEntry on eu's network
+/// (pilot/pkg/serviceregistry/serviceentry/conversion.go converts selected WorkloadEntries
+/// like inline endpoints).
+fn import_through_workload_entry(mesh: &mut Mesh, we_labels: Value) {
+    let se = mesh.get("us", "ServiceEntry", "echo", "echo-import");
+    let spec = se["spec"].as_object_mut().unwrap();
+    spec.remove("endpoints");
+    spec.insert("workloadSelector".into(), json!({"labels": {"app": "echo"}}));
+    mesh.push(
+        "us",
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "WorkloadEntry", "metadata": {"name": "echo-eu-net", "namespace": "echo"},
+               "spec": {"network": "eu-net", "locality": "eu-west-1", "labels": we_labels}}),
+    );
+}
+
+#[test]
+fn import_through_a_workload_entry_checks_clean() {
+    let mut mesh = two();
+    import_through_workload_entry(&mut mesh, json!({"app": "echo", "security.istio.io/tlsMode": "istio"}));
+    mesh.check().clean();
+}
+
+#[test]
+fn workload_entry_import_without_istio_tls_mode_fails() {
+    let mut mesh = two();
+    import_through_workload_entry(&mut mesh, json!({"app": "echo"}));
+    assert!(mesh.check().fails_with("import")["message"].as_str().unwrap().contains("tlsMode"));
+}
+
+#[test]
+fn import_without_a_vip_fails_only_when_istiod_does_not_allocate_one() {
+    // pilot/pkg/features/pilot.go: PILOT_ENABLE_IP_AUTOALLOCATE (default on) gives
+    // address-less ServiceEntries a VIP the DNS proxy answers with.
+    let mut mesh = two();
+    mesh.get("us", "ServiceEntry", "echo", "echo-import")["spec"].as_object_mut().unwrap().remove("addresses");
+    mesh.check().clean();
+    let d = mesh.get("us", "Deployment", "istio-system", "istiod");
+    let env = d.pointer_mut("/spec/template/spec/containers/0/env").unwrap().as_array_mut().unwrap();
+    env.push(json!({"name": "PILOT_ENABLE_IP_AUTOALLOCATE", "value": "false"}));
+    assert!(mesh.check().fails_with("import")["message"].as_str().unwrap().contains("no VIP"));
+}
+
+#[test]
+fn remote_caller_uses_its_primarys_istio_config() {
+    // A remote's proxies get their config from the primary's istiod, which reads Istio
+    // config (ServiceEntries, meshNetworks, mesh config) from its own cluster
+    // (pilot/pkg/serviceregistry/kube/controller/multicluster.go).
+    let mut mesh = correct(PRIMARY_REMOTE);
+    let o = mesh.check_texts();
+    o.clean();
+    let p = path_from(&o, "west", "echo.north.mesh.local");
+    assert_eq!(p["to"], json!(["north"]));
+    // Without the primary's import, the remote's call fails, and the message says where it looked.
+    mesh.remove("east", "ServiceEntry", "echo", "echo-import");
+    let o = mesh.check();
+    o.fails_with("import");
+    let west = o.report["errors"].as_array().unwrap().iter().find(|f| f["cluster"] == "west").expect("west's finding");
+    assert!(west["message"].as_str().unwrap().contains("cluster west or its primary east"), "{west}");
 }

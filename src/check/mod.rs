@@ -289,17 +289,17 @@ pub fn to_text(topo: &Topology, report: &Report) -> String {
         .enumerate()
         .map(|(j, s)| cells.iter().map(|row| row[j].len()).chain([s.len()]).max().unwrap_or(0))
         .collect();
-    let _ = write!(out, "  {:width$}", "from");
+    let mut line = format!("  {:width$}", "from");
     for (s, w) in services.iter().zip(&col) {
-        let _ = write!(out, "  {s:w$}");
+        let _ = write!(line, "  {s:w$}");
     }
-    out.push('\n');
+    let _ = writeln!(out, "{}", line.trim_end());
     for (c, row) in topo.clusters.iter().zip(&cells) {
-        let _ = write!(out, "  {:width$}", c.name);
+        let mut line = format!("  {:width$}", c.name);
         for (cell, w) in row.iter().zip(&col) {
-            let _ = write!(out, "  {cell:w$}");
+            let _ = write!(line, "  {cell:w$}");
         }
-        out.push('\n');
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let failed: Vec<&PathResult> = report.paths.iter().filter(|p| !p.ok).collect();
     if !failed.is_empty() {

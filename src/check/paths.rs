@@ -67,6 +67,8 @@ impl Fail {
 struct RenderIndex<'a> {
     /// ServiceEntries by host.
     entries: HashMap<&'a str, Vec<&'a Obj>>,
+    /// Workloads (objects with a pod template and a namespace) by namespace.
+    workloads: HashMap<&'a str, Vec<&'a Obj>>,
     mesh_networks: Option<(&'a Obj, Value)>,
 }
 
@@ -77,7 +79,13 @@ fn index<'a>(r: &'a Render, istio_ns: &str) -> RenderIndex<'a> {
             entries.entry(h).or_default().push(se);
         }
     }
-    RenderIndex { entries, mesh_networks: ist::mesh_networks(r, istio_ns) }
+    let mut workloads: HashMap<&str, Vec<&Obj>> = HashMap::new();
+    for w in ist::workloads(r) {
+        if let Some(ns) = w.namespace.as_deref() {
+            workloads.entry(ns).or_default().push(w);
+        }
+    }
+    RenderIndex { entries, workloads, mesh_networks: ist::mesh_networks(r, istio_ns) }
 }
 
 struct Tracer<'c, 'a> {
@@ -697,9 +705,8 @@ impl<'a> Tracer<'_, 'a> {
     }
 
     fn export_workloads(&self, target: &ClusterView, svc: &ServiceView, se: &Obj) -> Option<Fail> {
-        let render = self.ctx.render(&target.name);
         let ns = se.namespace.as_deref().unwrap_or(&svc.namespace);
-        let in_ns: Vec<&Obj> = ist::workloads(render).filter(|w| w.in_ns(ns) && w.namespace.is_some()).collect();
+        let in_ns: &[&Obj] = self.idx_of(&target.name).workloads.get(ns).map_or(&[], Vec::as_slice);
         if in_ns.is_empty() {
             return None;
         }
