@@ -1045,3 +1045,12 @@ fn remote_caller_uses_its_primarys_istio_config() {
     let west = o.report["errors"].as_array().unwrap().iter().find(|f| f["cluster"] == "west").expect("west's finding");
     assert!(west["message"].as_str().unwrap().contains("cluster west or its primary east"), "{west}");
 }
+
+#[test]
+fn ambient_caller_without_the_import() {
+    // Without remote secrets istiod knows a remote network's instances only from the import
+    // (pilot/pkg/serviceregistry/ambient/services.go indexes ServiceEntries too).
+    let mut mesh = correct(AMBIENT);
+    mesh.remove("us", "ServiceEntry", "echo", "echo-import");
+    assert_eq!(mesh.check().fails_with("import")["cluster"], "us");
+}

@@ -115,6 +115,20 @@ pub fn run(ctx: &Ctx, findings: &mut Findings) -> Vec<PathResult> {
                 for port in &svc.ports {
                     let mut to = Vec::new();
                     let mut reasons = Vec::new();
+                    if t.stays_local(caller, svc, host) {
+                        // Ambient: a cluster that runs the service calls its own instances
+                        // (a remote Service is merged in only with remote secrets).
+                        out.push(PathResult {
+                            from: caller.name.clone(),
+                            service: svc.key(),
+                            host: host.clone(),
+                            port: port.number,
+                            to: vec![caller.name.clone()],
+                            ok: true,
+                            reason: None,
+                        });
+                        continue;
+                    }
                     for target in &targets {
                         match t.trace(caller, target, svc, host, port, findings) {
                             Ok(()) => to.push(target.name.clone()),
@@ -186,11 +200,16 @@ impl<'a> Tracer<'_, 'a> {
             }
         };
         listener?;
+        // Both modes: without remote secrets, istiod learns a remote network's instances only
+        // from the import (ambient/services.go indexes ServiceEntries like sidecar mode).
+        let import = self.import(caller, target, svc, host, port).or_else(|f| record(findings, *f).map(|_| None))?;
         if self.ctx.topo.ambient {
+            if let Some(f) = import.and_then(|se| export_to::import_hidden(self.ctx, caller, se)) {
+                record(findings, f)?;
+            }
             self.ambient_export(target, svc, port).map_or(Ok(()), |f| record(findings, f))?;
             return Ok(());
         }
-        let import = self.import(caller, target, svc, host, port).or_else(|f| record(findings, *f).map(|_| None))?;
         if let Some(se) = import {
             if let Some(f) = export_to::import_hidden(self.ctx, caller, se) {
                 record(findings, f)?;
@@ -556,6 +575,14 @@ impl<'a> Tracer<'_, 'a> {
             }
         }
         Err(Box::new(last.unwrap_or_else(|| Fail::error(IMPORT, &caller.name, None, "no usable import".into()))))
+    }
+
+    /// Ambient, the caller runs the service and imports nothing for the host: its calls
+    /// go to its own instances.
+    fn stays_local(&self, caller: &ClusterView, svc: &ServiceView, host: &str) -> bool {
+        self.ctx.topo.ambient
+            && svc.clusters.contains(&caller.name)
+            && self.config_idx(caller).iter().all(|i| i.entries.get(host).is_none_or(Vec::is_empty))
     }
 
     /// A cluster's Istio config renders, borrowed for the whole trace.
