@@ -913,6 +913,8 @@ fn usage_errors_exit_2() {
         (vec![us_arg.clone(), "eu=/nonexistent/eu.yaml".into()], "cannot read"),
         (vec![us_arg.clone(), format!("ap={}", us.display())], "unknown cluster \"ap\""),
         (vec![us_arg.clone(), "eu".into()], "not CLUSTER=PATH"),
+        (vec!["us=-".into(), "eu=-".into()], "stdin can be read only once"),
+        (vec![us_arg.clone(), us_arg.clone()], "given twice"),
     ] {
         let o = run_check(TWO, &args, None);
         assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
