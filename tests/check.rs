@@ -85,6 +85,9 @@ fn pki() -> &'static Pki {
             ("eu-other", "other-root", "ca", "730"),
             ("eu-leaf", "root", "leaf", "730"),
             ("eu-soon", "root", "ca", "10"),
+            // A two-level chain: root -> eu-mid -> eu-sub (istiod signs with eu-sub).
+            ("eu-mid", "root", "ca", "730"),
+            ("eu-sub", "eu-mid", "ca", "730"),
         ] {
             openssl(
                 &dir,
@@ -127,6 +130,19 @@ fn cacerts(name: &str, root: &str) -> Value {
             "cert-chain.pem": b64(&format!("{ca}{root}")), "root-cert.pem": b64(&root),
         },
     })
+}
+
+/// A `cacerts` Secret whose CA is signed by intermediate(s): `chain` lists them from the
+/// CA's issuer up (cert-chain.pem is the CA, then `chain`, then the root).
+fn cacerts_chain(name: &str, chain: &[&str], root: &str) -> Value {
+    let mut secret = cacerts(name, root);
+    let mut text = file(&format!("{name}.pem"));
+    for c in chain {
+        text.push_str(&file(&format!("{c}.pem")));
+    }
+    text.push_str(&file(&format!("{root}.pem")));
+    secret["data"]["cert-chain.pem"] = json!(b64(&text));
+    secret
 }
 
 /// The same CA in the `kubernetes.io/tls` form istiod also reads (tls.crt, tls.key, ca.crt).
@@ -1055,4 +1071,19 @@ fn ambient_caller_without_the_import() {
     let mut mesh = correct(AMBIENT);
     mesh.remove("us", "ServiceEntry", "echo", "echo-import");
     assert_eq!(mesh.check().fails_with("import")["cluster"], "us");
+}
+
+#[test]
+fn cacerts_signed_through_a_second_intermediate_checks_clean() {
+    // root -> eu-mid -> eu-sub: cert-chain.pem carries eu-mid, which links eu-sub to the root.
+    let mut mesh = two();
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts_chain("eu-sub", &["eu-mid"], "root");
+    mesh.check().clean();
+}
+
+#[test]
+fn cacerts_missing_the_middle_of_its_chain_fails() {
+    let mut mesh = two();
+    *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts_chain("eu-sub", &[], "root");
+    assert!(mesh.check().fails_with("ca-cert")["message"].as_str().unwrap().contains("does not chain"));
 }

@@ -156,7 +156,7 @@ fn check_secret<'a>(ctx: &Ctx, cluster: &str, secret: &'a Obj, out: &mut Finding
             pool.extend(load(k, out).unwrap_or_default());
         }
     }
-    for der in signing.iter().chain(&roots) {
+    for der in pool.iter().chain(&roots) {
         let Some(c) = parse(der) else { continue };
         let left = c.validity().not_after.timestamp() - ctx.now;
         if left < 0 {
