@@ -389,6 +389,7 @@ fn path_from<'a>(o: &'a Outcome, from: &str, host: &str) -> &'a Value {
 
 #[test]
 fn correct_two_cluster_mesh_checks_clean_with_every_path_ok() {
+    // The seed scenario, rendered by eastwest over the real istiod chart and the app chart.
     let mesh = two();
     let o = mesh.check_texts();
     o.clean();
@@ -410,6 +411,7 @@ fn correct_two_cluster_mesh_checks_clean_with_every_path_ok() {
 
 #[test]
 fn correct_three_cluster_mesh_checks_clean_with_every_path_ok() {
+    // Links one way and both ways; a host outside *.local (an extra AUTO_PASSTHROUGH host).
     let o = correct(THREE).check_texts();
     o.clean();
     // us->eu echo; eu->ap api on two hosts. ap may call eu, but nothing it calls runs there... echo does.
@@ -485,6 +487,7 @@ fn istiod_cluster_id_is_not_the_cluster_name() {
 
 #[test]
 fn mesh_networks_files_a_registry_under_another_network() {
+    // pilot/pkg/model/network.go: meshNetworks `fromRegistry` assigns a registry's endpoints to a network.
     let mut mesh = two();
     // eu-net's endpoints now come from us's registry.
     mesh.edit_istio_config_map("us", "meshNetworks", "fromRegistry: eu", "fromRegistry: us");
@@ -510,6 +513,7 @@ fn ambient_mesh_with_a_sidecar_mode_istiod() {
 
 #[test]
 fn caller_without_the_import() {
+    // pilot/pkg/serviceregistry/serviceentry/conversion.go: no ServiceEntry, no service for the host.
     let mut mesh = two();
     mesh.remove("us", "ServiceEntry", "echo", "echo-import");
     let o = mesh.check();
@@ -532,6 +536,7 @@ fn import_endpoint_without_istio_tls_mode() {
 
 #[test]
 fn import_on_the_wrong_network() {
+    // pilot/pkg/xds/endpoints/endpoint_builder.go: the endpoint's network picks the gateway.
     let mut mesh = two();
     mesh.get("us", "ServiceEntry", "echo", "echo-import")["spec"]["endpoints"][0]["network"] = json!("us-net");
     assert!(mesh.check().fails_with("import")["message"].as_str().unwrap().contains("eu-net"));
@@ -539,6 +544,7 @@ fn import_on_the_wrong_network() {
 
 #[test]
 fn dns_capture_off_where_the_host_is_not_a_kubernetes_service() {
+    // pkg/dns (istio-agent DNS proxy): only with ISTIO_META_DNS_CAPTURE do apps resolve ServiceEntry hosts.
     let mut mesh = two();
     mesh.edit_istio_config_map("us", "mesh", "ISTIO_META_DNS_CAPTURE: \"true\"", "ISTIO_META_DNS_CAPTURE: \"false\"");
     assert_eq!(mesh.check().fails_with("dns-capture")["cluster"], "us");
@@ -564,6 +570,7 @@ fn targets_gateway_not_auto_passthrough() {
 
 #[test]
 fn targets_gateway_hosts_do_not_cover_the_host() {
+    // pilot/pkg/networking/core/gateway.go: AUTO_PASSTHROUGH filter chains match the SNI against the server hosts.
     let mut mesh = two();
     mesh.get("eu", "Gateway", "istio-system", "cross-network-gateway")["spec"]["servers"][0]["hosts"] =
         json!(["*.global"]);
@@ -572,6 +579,7 @@ fn targets_gateway_hosts_do_not_cover_the_host() {
 
 #[test]
 fn target_without_the_export() {
+    // pilot/pkg/networking/core/gateway.go: the SNI must name a service in the gateway's own registry.
     let mut mesh = two();
     mesh.remove("eu", "ServiceEntry", "echo", "echo-export");
     assert_eq!(mesh.check().fails_with("export")["cluster"], "eu");
@@ -579,6 +587,7 @@ fn target_without_the_export() {
 
 #[test]
 fn export_selects_no_pods_of_the_render() {
+    // pilot/pkg/serviceregistry/serviceentry/controller.go: workloadSelector picks the pods behind the host.
     let mut mesh = two();
     mesh.get("eu", "ServiceEntry", "echo", "echo-export")["spec"]["workloadSelector"]["labels"] =
         json!({"app": "ekko"});
@@ -587,6 +596,7 @@ fn export_selects_no_pods_of_the_render() {
 
 #[test]
 fn exported_port_missing_on_the_service() {
+    // pilot/pkg/model/service.go: the SNI carries the port, which must be a port of the service.
     let mut mesh = two();
     mesh.get("eu", "Service", "echo", "echo")["spec"]["ports"][0]["port"] = json!(8081);
     let f = mesh.check().fails_with("service-port");
@@ -595,6 +605,7 @@ fn exported_port_missing_on_the_service() {
 
 #[test]
 fn node_port_gateway_without_a_pinned_node_port_is_a_warning() {
+    // pilot/pkg/model/network.go: a meshNetworks gateway is dialled at the port given; an unpinned nodePort is unknown until applied.
     let mut mesh = two();
     let svc = mesh.get("eu", "Service", "istio-system", "istio-eastwestgateway");
     svc["spec"]["type"] = json!("NodePort");
@@ -608,6 +619,7 @@ fn node_port_gateway_without_a_pinned_node_port_is_a_warning() {
 
 #[test]
 fn node_port_gateway_pinned_elsewhere_than_callers_dial() {
+    // pilot/pkg/model/network.go: callers dial the meshNetworks port, which must be the pinned nodePort.
     let mut mesh = two();
     let svc = mesh.get("eu", "Service", "istio-system", "istio-eastwestgateway");
     svc["spec"]["type"] = json!("NodePort");
@@ -619,6 +631,7 @@ fn node_port_gateway_pinned_elsewhere_than_callers_dial() {
 
 #[test]
 fn ambient_caller_without_the_peer_gateway() {
+    // pilot/pkg/serviceregistry/ambient/networks.go: network gateways come from istio-remote Gateways.
     let mut mesh = correct(AMBIENT);
     mesh.remove("us", "Gateway", "istio-system", "istio-remote-peer-eu");
     let o = mesh.check();
@@ -628,6 +641,7 @@ fn ambient_caller_without_the_peer_gateway() {
 
 #[test]
 fn ambient_peer_gateway_with_another_address() {
+    // pilot/pkg/serviceregistry/ambient/networks.go: typed addresses and the HBONE listener port.
     let mut mesh = correct(AMBIENT);
     mesh.get("us", "Gateway", "istio-system", "istio-remote-peer-eu")["spec"]["addresses"] =
         json!([{"type": "IPAddress", "value": "192.0.2.1"}]);
@@ -636,6 +650,7 @@ fn ambient_peer_gateway_with_another_address() {
 
 #[test]
 fn ambient_service_not_global() {
+    // pilot/pkg/serviceregistry/ambient/services.go (matchServiceScope): only GLOBAL services cross networks.
     let mut mesh = correct(AMBIENT);
     mesh.get("eu", "Service", "echo", "echo")["metadata"]["labels"].as_object_mut().unwrap().remove("istio.io/global");
     assert_eq!(mesh.check().fails_with("export")["cluster"], "eu");
@@ -643,6 +658,7 @@ fn ambient_service_not_global() {
 
 #[test]
 fn ambient_target_without_the_east_west_gateway() {
+    // pilot/pkg/serviceregistry/ambient/networks.go: the target's istio-east-west Gateway terminates HBONE.
     let mut mesh = correct(AMBIENT);
     mesh.remove("eu", "Gateway", "istio-system", "istio-eastwestgateway");
     assert_eq!(mesh.check().fails_with("gateway-listener")["cluster"], "eu");
@@ -666,6 +682,7 @@ fn root_namespace_sidecar_hides_the_host() {
 
 #[test]
 fn namespace_sidecar_hiding_the_host_is_a_warning() {
+    // pilot/pkg/model/sidecar.go: a namespace's own Sidecar replaces the root default for that namespace only.
     let mut mesh = two();
     mesh.push(
         "us",
@@ -687,6 +704,7 @@ fn export_to_hides_the_export_from_the_gateway() {
 
 #[test]
 fn export_to_annotation_hides_the_import_from_callers() {
+    // pilot/pkg/model/push_context.go (serviceExportTo): the networking.istio.io/exportTo annotation, "~" hides it.
     let mut mesh = two();
     mesh.get("us", "ServiceEntry", "echo", "echo-import")["metadata"]["annotations"] =
         json!({"networking.istio.io/exportTo": "~"});
@@ -707,6 +725,7 @@ fn peer_authentication_disable_on_the_target_workloads() {
 
 #[test]
 fn peer_authentication_strict_on_the_workload_overrides_a_disabled_namespace() {
+    // pilot/pkg/security/authn/policy_applier.go: the most specific policy wins.
     let mut mesh = two();
     mesh.push(
         "eu",
@@ -782,6 +801,7 @@ fn overlapping_auto_passthrough_hosts() {
 
 #[test]
 fn sidecar_workload_in_an_ambient_multi_network_cluster() {
+    // istio/istio#57878; pilot/pkg/features: AMBIENT_ENABLE_MULTI_NETWORK.
     let mut mesh = correct(AMBIENT);
     let d = mesh.get("eu", "Deployment", "echo", "echo");
     d["spec"]["template"]["metadata"]["labels"]["sidecar.istio.io/inject"] = json!("true");
@@ -790,6 +810,7 @@ fn sidecar_workload_in_an_ambient_multi_network_cluster() {
 
 #[test]
 fn classic_east_west_gateway_next_to_ambient_multi_network() {
+    // istio/istio#60609; pilot/pkg/networking/core/gateway.go (AUTO_PASSTHROUGH).
     let mut mesh = correct(AMBIENT);
     mesh.push(
         "ap",
@@ -805,6 +826,7 @@ fn classic_east_west_gateway_next_to_ambient_multi_network() {
 
 #[test]
 fn cacerts_chains_to_one_root_in_both_secret_formats() {
+    // pilot/pkg/bootstrap/istio_ca.go (detectSigningCABundleAndCRL): tls.crt/tls.key/ca.crt wins over the istiod form.
     let mut mesh = two();
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts_tls("eu", "root");
     mesh.check().clean();
@@ -812,6 +834,7 @@ fn cacerts_chains_to_one_root_in_both_secret_formats() {
 
 #[test]
 fn cacerts_with_a_different_root_fails() {
+    // security/pkg/pki/ca/ca.go: each istiod signs with its cacerts; peers verify against their root-cert.pem.
     let mut mesh = two();
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu-other", "other-root");
     let o = mesh.check();
@@ -826,6 +849,7 @@ fn cacerts_with_a_different_root_fails() {
 
 #[test]
 fn cacerts_with_a_leaf_instead_of_an_intermediate_fails() {
+    // security/pkg/pki/ca/ca.go (NewPluggedCertIstioCAOptions): the signing certificate must be a CA.
     let mut mesh = two();
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu-leaf", "root");
     let f = mesh.check();
@@ -834,6 +858,7 @@ fn cacerts_with_a_leaf_instead_of_an_intermediate_fails() {
 
 #[test]
 fn cacerts_whose_intermediate_is_not_signed_by_the_root_fails() {
+    // security/pkg/pki/util/keycertbundle.go: the chain must verify up to root-cert.pem.
     let mut mesh = two();
     // eu's intermediate with the other root as its declared root.
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu", "other-root");
@@ -842,6 +867,7 @@ fn cacerts_whose_intermediate_is_not_signed_by_the_root_fails() {
 
 #[test]
 fn cacerts_expiring_within_thirty_days_is_a_warning() {
+    // security/pkg/pki/util/keycertbundle.go: an expired CA certificate stops signing.
     let mut mesh = two();
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts("eu-soon", "root");
     let o = mesh.check();
@@ -851,6 +877,7 @@ fn cacerts_expiring_within_thirty_days_is_a_warning() {
 
 #[test]
 fn cluster_without_cacerts_is_a_warning() {
+    // pilot/pkg/bootstrap/istio_ca.go: without cacerts istiod creates its own self-signed root.
     let mut mesh = two();
     mesh.remove("us", "Secret", "istio-system", "cacerts");
     let o = mesh.check();
@@ -867,6 +894,7 @@ fn certificate(issuer: &str, is_ca: bool) -> Value {
 
 #[test]
 fn cert_manager_certificates_with_one_issuer_check_clean() {
+    // cert-manager writes cacerts in the tls.crt/tls.key/ca.crt form istiod reads (istio_ca.go).
     let mut mesh = two();
     for c in ["us", "eu"] {
         mesh.remove(c, "Secret", "istio-system", "cacerts");
@@ -877,6 +905,7 @@ fn cert_manager_certificates_with_one_issuer_check_clean() {
 
 #[test]
 fn cert_manager_certificates_with_different_issuers_warn() {
+    // Two issuers may or may not share a root: not provable offline.
     let mut mesh = two();
     for (c, issuer) in [("us", "mesh-root"), ("eu", "eu-root")] {
         mesh.remove(c, "Secret", "istio-system", "cacerts");
@@ -889,6 +918,7 @@ fn cert_manager_certificates_with_different_issuers_warn() {
 
 #[test]
 fn cert_manager_certificate_not_a_ca_fails() {
+    // security/pkg/pki/ca/ca.go: istiod refuses a signing certificate that is not a CA.
     let mut mesh = two();
     for (c, is_ca) in [("us", true), ("eu", false)] {
         mesh.remove(c, "Secret", "istio-system", "cacerts");
@@ -1021,6 +1051,7 @@ fn import_through_workload_entry(mesh: &mut Mesh, we_labels: Value) {
 
 #[test]
 fn import_through_a_workload_entry_checks_clean() {
+    // pilot/pkg/serviceregistry/serviceentry/conversion.go: selected WorkloadEntries are endpoints.
     let mut mesh = two();
     import_through_workload_entry(&mut mesh, json!({"app": "echo", "security.istio.io/tlsMode": "istio"}));
     mesh.check().clean();
@@ -1028,6 +1059,7 @@ fn import_through_a_workload_entry_checks_clean() {
 
 #[test]
 fn workload_entry_import_without_istio_tls_mode_fails() {
+    // pilot/pkg/xds/endpoints/endpoint_builder.go: tlsMode decides auto-mTLS per endpoint.
     let mut mesh = two();
     import_through_workload_entry(&mut mesh, json!({"app": "echo"}));
     assert!(mesh.check().fails_with("import")["message"].as_str().unwrap().contains("tlsMode"));
@@ -1083,6 +1115,7 @@ fn cacerts_signed_through_a_second_intermediate_checks_clean() {
 
 #[test]
 fn cacerts_missing_the_middle_of_its_chain_fails() {
+    // security/pkg/pki/util/keycertbundle.go: cert-chain.pem must link the CA to the root.
     let mut mesh = two();
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts_chain("eu-sub", &[], "root");
     assert!(mesh.check().fails_with("ca-cert")["message"].as_str().unwrap().contains("does not chain"));
