@@ -1120,3 +1120,16 @@ fn cacerts_missing_the_middle_of_its_chain_fails() {
     *mesh.get("eu", "Secret", "istio-system", "cacerts") = cacerts_chain("eu-sub", &[], "root");
     assert!(mesh.check().fails_with("ca-cert")["message"].as_str().unwrap().contains("does not chain"));
 }
+
+#[test]
+fn config_maps_are_found_by_name_and_key_in_any_order() {
+    // `istio` and `istio-sidecar-injector` share a prefix; a revisioned `istio-<rev>` is
+    // the same ConfigMap for istiod (pilot/pkg/bootstrap/configcontroller.go reads the
+    // revision's mesh config).
+    let mut mesh = two();
+    let render = mesh.render("us");
+    let at = render.iter().position(|v| common::key(v).2 == "istio-sidecar-injector").unwrap();
+    let injector = render.remove(at);
+    render.insert(0, injector);
+    mesh.check().clean();
+}

@@ -123,28 +123,32 @@ pub fn visible(export_to: &Option<Vec<String>>, own_ns: &str, from_ns: &str) -> 
 
 /// The `istio` mesh config (or its revisioned `istio-<rev>`) of a render, parsed.
 pub fn mesh_config<'a>(r: &'a Render, istio_ns: &str) -> Option<(&'a Obj, Value)> {
-    let cm = config_map(r, istio_ns, "istio")?;
+    let cm = config_map(r, istio_ns, "istio", "mesh")?;
     let text = cm.str_at("/data/mesh")?;
     Some((cm, parse_embedded_yaml(text)?))
 }
 
 /// The `meshNetworks` of the `istio` ConfigMap, parsed (`None`: the ConfigMap or key is absent).
 pub fn mesh_networks<'a>(r: &'a Render, istio_ns: &str) -> Option<(&'a Obj, Value)> {
-    let cm = config_map(r, istio_ns, "istio")?;
+    let cm = config_map(r, istio_ns, "istio", "meshNetworks")?;
     let text = cm.str_at("/data/meshNetworks")?;
     Some((cm, parse_embedded_yaml(text).unwrap_or(Value::Null)))
 }
 
 /// The injector's `values` JSON.
 pub fn injector_values<'a>(r: &'a Render, istio_ns: &str) -> Option<(&'a Obj, Value)> {
-    let cm = config_map(r, istio_ns, "istio-sidecar-injector")?;
+    let cm = config_map(r, istio_ns, "istio-sidecar-injector", "values")?;
     let text = cm.str_at("/data/values")?;
     Some((cm, serde_json::from_str(text).ok()?))
 }
 
-fn config_map<'a>(r: &'a Render, ns: &str, base: &str) -> Option<&'a Obj> {
+/// The ConfigMap `base` or `base-<revision>` that has `key` in its data (`istio` alone
+/// would also match `istio-sidecar-injector` by prefix, which has no `mesh`).
+fn config_map<'a>(r: &'a Render, ns: &str, base: &str, key: &str) -> Option<&'a Obj> {
     r.kind("", "ConfigMap").find(|o| {
-        o.in_ns(ns) && (o.name == base || o.name.strip_prefix(base).is_some_and(|rest| rest.starts_with('-')))
+        o.in_ns(ns)
+            && (o.name == base || o.name.strip_prefix(base).is_some_and(|rest| rest.starts_with('-')))
+            && o.at("/data").and_then(|d| d.get(key)).is_some()
     })
 }
 
