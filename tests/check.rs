@@ -1133,3 +1133,19 @@ fn config_maps_are_found_by_name_and_key_in_any_order() {
     render.insert(0, injector);
     mesh.check().clean();
 }
+
+#[test]
+fn cacerts_that_is_not_base64_or_pem_fails_without_echoing_it() {
+    let mut mesh = two();
+    let secret = mesh.get("eu", "Secret", "istio-system", "cacerts");
+    secret["data"]["ca-cert.pem"] = json!("c2VjcmV0!!not-base64");
+    let o = mesh.check();
+    assert!(o.fails_with("ca-cert")["message"].as_str().unwrap().contains("not valid base64"));
+    assert!(!o.report.to_string().contains("c2VjcmV0"));
+    // A private key where the certificate should be: no certificate, and no key in the report.
+    let key = file("eu.key");
+    mesh.get("eu", "Secret", "istio-system", "cacerts")["data"]["ca-cert.pem"] = json!(b64(&key));
+    let o = mesh.check();
+    assert!(o.fails_with("ca-cert")["message"].as_str().unwrap().contains("holds no certificate"));
+    assert!(!o.report.to_string().contains(&b64(&key)[..32]));
+}

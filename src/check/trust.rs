@@ -42,13 +42,17 @@ enum Declared<'a> {
     Nothing,
 }
 
-fn secret_file(secret: &Obj, key: &str) -> Option<Vec<u8>> {
+/// A Secret file's bytes (`stringData` as written, `data` base64-decoded).
+fn secret_file(secret: &Obj, key: &str) -> Result<Vec<u8>, String> {
     if let Some(text) = secret.at("/stringData").and_then(|d| d.get(key)).and_then(Value::as_str) {
-        return Some(text.as_bytes().to_vec());
+        return Ok(text.as_bytes().to_vec());
     }
-    let b64 = secret.at("/data").and_then(|d| d.get(key)).and_then(Value::as_str)?;
+    let Some(b64) = secret.at("/data").and_then(|d| d.get(key)).and_then(Value::as_str) else {
+        return Err("is not a string".into());
+    };
     let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(clean).ok()
+    // The decoder's error would quote input bytes; say only that it is not base64.
+    base64::engine::general_purpose::STANDARD.decode(clean).map_err(|_| "is not valid base64".to_owned())
 }
 
 fn has_key(secret: &Obj, key: &str) -> bool {
@@ -135,7 +139,13 @@ fn check_secret<'a>(ctx: &Ctx, cluster: &str, secret: &'a Obj, out: &mut Finding
         }
     }
     let load = |key: &str, out: &mut Findings| -> Option<Vec<Vec<u8>>> {
-        let bytes = secret_file(secret, key)?;
+        let bytes = match secret_file(secret, key) {
+            Ok(b) => b,
+            Err(e) => {
+                out.error(CA_CERT, cluster, obj.clone(), format!("field data[\"{key}\"]: {e}"));
+                return None;
+            }
+        };
         match pem_certs(&bytes) {
             Ok(c) if !c.is_empty() => Some(c),
             Ok(_) => {
