@@ -1149,3 +1149,54 @@ fn cacerts_that_is_not_base64_or_pem_fails_without_echoing_it() {
     assert!(o.fails_with("ca-cert")["message"].as_str().unwrap().contains("holds no certificate"));
     assert!(!o.report.to_string().contains(&b64(&key)[..32]));
 }
+
+/// Run the checks in-process (no files), for many variations quickly.
+fn check_in_process(config: &str, objects: &[(String, Vec<Value>)]) -> eastwest::check::Report {
+    use eastwest::check::model::{Obj, Render};
+    let topo = eastwest::check::topology::from_text(&common::read(common::repo().join(config)), config).unwrap();
+    let renders: Vec<Render> = objects
+        .iter()
+        .map(|(cluster, values)| {
+            let objs = values
+                .iter()
+                .map(|v| {
+                    let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
+                    Obj {
+                        api_version: s("/apiVersion").unwrap_or_default(),
+                        kind: s("/kind").unwrap_or_default(),
+                        namespace: s("/metadata/namespace"),
+                        name: s("/metadata/name").unwrap_or_default(),
+                        value: v.clone(),
+                    }
+                })
+                .collect();
+            Render::new(cluster, objs)
+        })
+        .collect();
+    eastwest::check::check(&topo, &renders, eastwest::check::now())
+}
+
+#[test]
+fn no_panic_whatever_shape_the_fields_have() {
+    // Every field of every Istio, Gateway API and core object the checks read, replaced in
+    // turn by values of the wrong type: check reports or ignores, never panics.
+    for config in [TWO, AMBIENT] {
+        let mesh = correct(config);
+        assert!(check_in_process(config, &mesh.objects).errors.is_empty());
+        let junk = [json!(null), json!("x"), json!(7), json!([1, {"a": "b"}]), json!({"": {}})];
+        for (ci, (_, objects)) in mesh.objects.iter().enumerate() {
+            for (oi, object) in objects.iter().enumerate() {
+                let Some(spec) = object.get("spec").or(object.get("data")).and_then(Value::as_object) else { continue };
+                let top = if object.get("spec").is_some() { "spec" } else { "data" };
+                for key in spec.keys() {
+                    for j in &junk {
+                        let mut variant = mesh.objects.clone();
+                        variant[ci].1[oi][top][key] = j.clone();
+                        let report = check_in_process(config, &variant);
+                        let _ = serde_json::to_string(&report).unwrap();
+                    }
+                }
+            }
+        }
+    }
+}
