@@ -1200,3 +1200,14 @@ fn no_panic_whatever_shape_the_fields_have() {
         }
     }
 }
+
+#[test]
+fn every_kind_a_check_reads_is_read_in_full() {
+    // The reader prunes other kinds to their identity; a check reading a pruned kind would
+    // silently see nothing.
+    for c in eastwest::check::all_checks() {
+        for kind in c.reads {
+            assert!(eastwest::check::model::read_in_full(kind), "{} reads {kind}, which the reader prunes", c.id);
+        }
+    }
+}

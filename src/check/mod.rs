@@ -139,11 +139,13 @@ pub struct Ctx<'a> {
     pub now: i64,
     /// Each render's `istio` mesh config, parsed once (many paths read it).
     pub mesh_configs: Vec<Option<serde_json::Value>>,
+    /// Cluster name -> position in the config (and in `renders`).
+    pub positions: std::collections::HashMap<String, usize>,
 }
 
 impl Ctx<'_> {
-    fn position(&self, cluster: &str) -> usize {
-        self.topo.clusters.iter().position(|c| c.name == cluster).unwrap_or(0)
+    pub fn position(&self, cluster: &str) -> usize {
+        self.positions.get(cluster).copied().unwrap_or(0)
     }
 
     pub fn render(&self, cluster: &str) -> &Render {
@@ -178,7 +180,8 @@ impl Ctx<'_> {
 /// Run every check over renders already read (in config order).
 pub fn check(topo: &Topology, renders: &[Render], now: i64) -> Report {
     let mesh_configs = renders.iter().map(|r| istio::mesh_config(r, &topo.istio_namespace).map(|(_, v)| v)).collect();
-    let ctx = Ctx { topo, renders, now, mesh_configs };
+    let positions = topo.clusters.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+    let ctx = Ctx { topo, renders, now, mesh_configs, positions };
     let mut findings = Findings::default();
     identity::run(&ctx, &mut findings);
     mixed_modes::run(&ctx, &mut findings);

@@ -7,7 +7,33 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::read::{node_json, Input};
+use crate::read::{node_json, Input, Keep};
+
+/// Kinds some check reads beyond their identity; the reader cuts every other document down
+/// to apiVersion, kind and metadata as it parses (CRDs, RBAC, webhooks are most of a render).
+pub fn read_in_full(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "Pod"
+            | "Service"
+            | "ConfigMap"
+            | "Secret"
+            | "ServiceEntry"
+            | "WorkloadEntry"
+            | "Gateway"
+            | "Sidecar"
+            | "DestinationRule"
+            | "PeerAuthentication"
+            | "Certificate"
+    )
+}
 
 /// One Kubernetes object of a render, as data.
 pub struct Obj {
@@ -131,7 +157,8 @@ pub fn load(cluster: &str, path: &str, stdin: &mut Option<String>) -> Result<Ren
     }
     let mut objects = Vec::new();
     for (origin, text) in &texts {
-        let input = Input::parse(text).map_err(|e| Error::Usage(format!("{cluster}={origin}: {e}")))?;
+        let input = Input::parse_keeping(text, Keep::KindsWhere(read_in_full))
+            .map_err(|e| Error::Usage(format!("{cluster}={origin}: {e}")))?;
         for o in input.objects().map_err(|e| Error::Usage(format!("{cluster}={origin}: {e}")))? {
             objects.push(Obj {
                 api_version: o.api_version.to_owned(),

@@ -153,7 +153,7 @@ pub fn run(ctx: &Ctx, findings: &mut Findings) -> Vec<PathResult> {
 }
 
 fn pos(ctx: &Ctx, cluster: &str) -> usize {
-    ctx.topo.clusters.iter().position(|c| c.name == cluster).unwrap_or(0)
+    ctx.position(cluster)
 }
 
 /// Record a failed step as a finding; errors end the path, warnings do not.
