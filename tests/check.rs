@@ -1211,3 +1211,25 @@ fn every_kind_a_check_reads_is_read_in_full() {
         }
     }
 }
+
+#[test]
+fn mesh_wide_peer_authentication_disable_in_the_root_namespace() {
+    // pilot/pkg/security/authn/policy_applier.go: the root namespace's policy without a
+    // selector applies to every workload without a more specific one.
+    let mut mesh = two();
+    mesh.push(
+        "eu",
+        json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "istio-system"},
+               "spec": {"mtls": {"mode": "DISABLE"}}}),
+    );
+    let f = mesh.check().fails_with("peer-authentication");
+    assert_eq!(f["object"], json!({"kind": "PeerAuthentication", "namespace": "istio-system", "name": "default"}));
+    // Port-level DISABLE on the workload's target port, under a STRICT workload policy.
+    let mut mesh = two();
+    mesh.push(
+        "eu",
+        json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "echo", "namespace": "echo"},
+               "spec": {"selector": {"matchLabels": {"app": "echo"}}, "mtls": {"mode": "STRICT"}, "portLevelMtls": {"8080": {"mode": "DISABLE"}}}}),
+    );
+    assert!(mesh.check().fails_with("peer-authentication")["message"].as_str().unwrap().contains("portLevelMtls.8080"));
+}
