@@ -287,7 +287,9 @@ impl Mesh {
                 format!("{c}={}", path.display())
             })
             .collect();
-        run_check(self.config, &args, None)
+        let outcome = run_check(self.config, &args, None);
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome
     }
 
     /// Run the binary over the renders exactly as eastwest wrote them (YAML).
@@ -302,7 +304,9 @@ impl Mesh {
                 format!("{c}={}", path.display())
             })
             .collect();
-        run_check(self.config, &args, None)
+        let outcome = run_check(self.config, &args, None);
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome
     }
 }
 
