@@ -22,6 +22,7 @@ const TWO: &str = "testdata/check/two-clusters.yaml";
 const THREE: &str = "testdata/check/three-clusters.yaml";
 const AMBIENT: &str = "testdata/check/three-clusters-ambient.yaml";
 const PRIMARY_REMOTE: &str = "testdata/check/primary-remote.yaml";
+const FQDN: &str = "testdata/check/two-clusters-service-host.yaml";
 
 /// The cluster's standalone set. When `eastwest generate` lands, this is the one line to change.
 fn standalone(config: &str, cluster: &str) -> String {
@@ -1236,4 +1237,17 @@ fn mesh_wide_peer_authentication_disable_in_the_root_namespace() {
                "spec": {"selector": {"matchLabels": {"app": "echo"}}, "mtls": {"mode": "STRICT"}, "portLevelMtls": {"8080": {"mode": "DISABLE"}}}}),
     );
     assert!(mesh.check().fails_with("peer-authentication")["message"].as_str().unwrap().contains("portLevelMtls.8080"));
+}
+
+#[test]
+fn export_to_annotation_on_a_kubernetes_service_hides_it_from_the_gateway() {
+    // pilot/pkg/serviceregistry/kube/conversion.go reads networking.istio.io/exportTo on a
+    // Service. Host = the Service's own name: the Service itself is the export (issue 10's
+    // generator writes no ServiceEntry for it).
+    let mut mesh = correct(FQDN);
+    mesh.remove("eu", "ServiceEntry", "echo", "echo-export");
+    mesh.check().clean();
+    mesh.get("eu", "Service", "echo", "echo")["metadata"]["annotations"] = json!({"networking.istio.io/exportTo": "."});
+    let f = mesh.check().fails_with("export-to");
+    assert_eq!(f["object"], json!({"kind": "Service", "namespace": "echo", "name": "echo"}));
 }

@@ -232,6 +232,12 @@ impl<'a> Tracer<'_, 'a> {
             if let Some(f) = self.export_workloads(target, svc, se) {
                 record(findings, f)?;
             }
+        } else if let Some(service) = self.kube_service(&target.name, host) {
+            // The host is the Service's own name: its exportTo annotation must let the
+            // east-west gateway's namespace see it.
+            if let Some(f) = export_to::export_hidden(self.ctx, target, service) {
+                record(findings, f)?;
+            }
         }
         if let Some(f) = self.service_port(target, svc, port) {
             record(findings, f)?;
