@@ -1251,3 +1251,17 @@ fn export_to_annotation_on_a_kubernetes_service_hides_it_from_the_gateway() {
     let f = mesh.check().fails_with("export-to");
     assert_eq!(f["object"], json!({"kind": "Service", "namespace": "echo", "name": "echo"}));
 }
+
+#[test]
+fn every_problem_of_a_path_is_reported_at_once() {
+    let mut mesh = two();
+    mesh.edit_istio_config_map("us", "mesh", "ISTIO_META_DNS_CAPTURE: \"true\"", "ISTIO_META_DNS_CAPTURE: \"false\"");
+    mesh.remove("eu", "ServiceEntry", "echo", "echo-export");
+    let o = mesh.check();
+    assert_eq!(o.code, 1);
+    let mut ids = o.errors();
+    ids.sort();
+    assert_eq!(ids, ["dns-capture", "export"]);
+    let reason = path_from(&o, "us", "echo.eu.mesh.local")["reason"].as_str().unwrap().to_owned();
+    assert!(reason.contains("ISTIO_META_DNS_CAPTURE") && reason.contains("workloadSelector"), "{reason}");
+}

@@ -180,6 +180,14 @@ impl<'a> Tracer<'_, 'a> {
         port: &PortView,
         findings: &mut Findings,
     ) -> Result<(), String> {
+        // Every step runs even after one fails, so one report shows every problem of a
+        // path; the path's reason lists them in the order a call meets them.
+        let mut errors: Vec<String> = Vec::new();
+        let mut note = |r: Result<(), String>| {
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        };
         let key = (pos(self.ctx, &caller.name), pos(self.ctx, &target.name));
         let gateway = match self.gateway_steps.get(&key) {
             Some(r) => r.clone(),
@@ -189,7 +197,7 @@ impl<'a> Tracer<'_, 'a> {
                 r
             }
         };
-        gateway?;
+        note(gateway);
         let lkey = (key.1, host.to_owned());
         let listener = match self.listener_steps.get(&lkey) {
             Some(r) => r.clone(),
@@ -199,53 +207,70 @@ impl<'a> Tracer<'_, 'a> {
                 r
             }
         };
-        listener?;
+        note(listener);
         // Both modes: without remote secrets, istiod learns a remote network's instances only
         // from the import (ambient/services.go indexes ServiceEntries like sidecar mode).
-        let import = self.import(caller, target, svc, host, port).or_else(|f| record(findings, *f).map(|_| None))?;
-        if self.ctx.topo.ambient {
-            if let Some(f) = import.and_then(|se| export_to::import_hidden(self.ctx, caller, se)) {
-                record(findings, f)?;
+        let import = match self.import(caller, target, svc, host, port) {
+            Ok(se) => se,
+            Err(f) => {
+                note(record(findings, *f));
+                None
             }
-            self.ambient_export(target, svc, port).map_or(Ok(()), |f| record(findings, f))?;
-            return Ok(());
-        }
+        };
         if let Some(se) = import {
             if let Some(f) = export_to::import_hidden(self.ctx, caller, se) {
-                record(findings, f)?;
+                note(record(findings, f));
             }
-            for f in sidecar_scope::hides(self.ctx, caller, se.ns(), host) {
-                record(findings, f)?;
+            if !self.ctx.topo.ambient {
+                for f in sidecar_scope::hides(self.ctx, caller, se.ns(), host) {
+                    note(record(findings, f));
+                }
             }
+        }
+        if self.ctx.topo.ambient {
+            if let Some(f) = self.ambient_export(target, svc, port) {
+                note(record(findings, f));
+            }
+            return if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) };
         }
         if let Some(f) = self.dns_capture(caller, svc, host) {
-            record(findings, f)?;
+            note(record(findings, f));
         }
         if let Some(f) = mtls::destination_rule_tls(self.ctx, caller, host, port.number) {
-            record(findings, f)?;
+            note(record(findings, f));
         }
-        let export = self.export(target, svc, host, port).or_else(|f| record(findings, *f).map(|_| None))?;
+        let export = match self.export(target, svc, host, port) {
+            Ok(se) => se,
+            Err(f) => {
+                note(record(findings, *f));
+                None
+            }
+        };
         if let Some(se) = export {
             if let Some(f) = export_to::export_hidden(self.ctx, target, se) {
-                record(findings, f)?;
+                note(record(findings, f));
             }
             if let Some(f) = self.export_workloads(target, svc, se) {
-                record(findings, f)?;
+                note(record(findings, f));
             }
         } else if let Some(service) = self.kube_service(&target.name, host) {
             // The host is the Service's own name: its exportTo annotation must let the
             // east-west gateway's namespace see it.
             if let Some(f) = export_to::export_hidden(self.ctx, target, service) {
-                record(findings, f)?;
+                note(record(findings, f));
             }
         }
         if let Some(f) = self.service_port(target, svc, port) {
-            record(findings, f)?;
+            note(record(findings, f));
         }
         if let Some(f) = mtls::peer_authentication_disable(self.ctx, target, svc, export, port.number) {
-            record(findings, f)?;
+            note(record(findings, f));
         }
-        Ok(())
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
     }
 
     fn idx_of(&self, cluster: &str) -> &RenderIndex<'a> {
