@@ -1087,17 +1087,31 @@ fn import_without_a_vip_fails_only_when_istiod_does_not_allocate_one() {
 fn remote_caller_uses_its_primarys_istio_config() {
     // A remote's proxies get their config from the primary's istiod, which reads Istio
     // config (ServiceEntries, meshNetworks, mesh config) from its own cluster
-    // (pilot/pkg/serviceregistry/kube/controller/multicluster.go).
+    // (pilot/pkg/bootstrap/configcontroller.go) and sees the primary's pods itself, with
+    // their network (pilot/pkg/serviceregistry/kube/controller/multicluster.go).
     let mut mesh = correct(PRIMARY_REMOTE);
-    let o = mesh.check_texts();
-    o.clean();
-    let p = path_from(&o, "west", "echo.north.mesh.local");
-    assert_eq!(p["to"], json!(["north"]));
-    // Without the primary's import, the remote's call fails, and the message says where it looked.
-    mesh.remove("east", "ServiceEntry", "echo", "echo-import");
+    let east_mesh = mesh.get("east", "ConfigMap", "istio-system", "istio")["data"]["mesh"].as_str().unwrap().to_owned();
+    if !east_mesh.contains("ISTIO_META_DNS_CAPTURE") {
+        // The generator before issue 10 switched DNS capture on only for a primary's own
+        // imports, not its remotes' callers: check catches exactly that, then we fix it.
+        assert_eq!(mesh.check().fails_with("dns-capture")["cluster"], "east");
+        let fixed = east_mesh.replacen(
+            "defaultConfig:\n",
+            "defaultConfig:\n  proxyMetadata:\n    ISTIO_META_DNS_CAPTURE: \"true\"\n",
+            1,
+        );
+        mesh.get("east", "ConfigMap", "istio-system", "istio")["data"]["mesh"] = json!(fixed);
+    }
     let o = mesh.check();
-    o.fails_with("import");
+    o.clean();
+    assert_eq!(path_from(&o, "west", "echo.east.mesh.local")["to"], json!(["east"]));
+    // Without the entry for the host in the primary's render, the remote's call fails, and
+    // the message says where it looked.
+    mesh.remove("east", "ServiceEntry", "echo", "echo-export");
+    let o = mesh.check();
+    assert_eq!(o.code, 1);
     let west = o.report["errors"].as_array().unwrap().iter().find(|f| f["cluster"] == "west").expect("west's finding");
+    assert_eq!(west["check"], "import");
     assert!(west["message"].as_str().unwrap().contains("cluster west or its primary east"), "{west}");
 }
 

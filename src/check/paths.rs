@@ -564,9 +564,14 @@ impl<'a> Tracer<'_, 'a> {
             )));
         }
         let mut last: Option<Fail> = None;
+        // Caller and target served by one istiod (a primary and its remotes): istiod sees
+        // the target's pods itself, with their network (kube/controller/multicluster.go).
+        let same_istiod = caller.config_cluster == target.config_cluster;
         for se in candidates {
-            let endpoints = self.endpoints_of(caller, se.ns(), se.at("/spec/endpoints"), &workload_selector(se));
-            match import_problem(se, &endpoints, target, host, port) {
+            let selector = workload_selector(se);
+            let endpoints = self.endpoints_of(caller, se.ns(), se.at("/spec/endpoints"), &selector);
+            let pods_seen = same_istiod && !selector.is_empty() && self.has_pods(target, se.ns(), &selector);
+            match import_problem(se, &endpoints, pods_seen, target, host, port) {
                 None => {
                     let has_vip = !ist::strings(se.at("/spec/addresses")).is_empty();
                     if !has_vip && kube_service.is_none() && !self.auto_allocates(caller) {
@@ -585,6 +590,19 @@ impl<'a> Tracer<'_, 'a> {
         }
         // The host is the caller's own Kubernetes Service: remote instances come in as
         // WorkloadEntries its selector picks (kube controller WorkloadInstanceHandler).
+        if same_istiod {
+            if let Some(service) = self.kube_service(&target.name, host) {
+                return match service_ports(service).iter().any(|p| p.port == port.number) {
+                    true => Ok(None),
+                    false => Err(Box::new(Fail::error(
+                        SERVICE_PORT,
+                        &target.name,
+                        Some(ObjectRef::of(service)),
+                        format!("field spec.ports: no port {} for {host}", port.number),
+                    ))),
+                };
+            }
+        }
         if let Some(service) = kube_service {
             let selector = super::model::string_map(service.at("/spec/selector"));
             let endpoints = self.endpoints_of(caller, service.ns(), None, &selector);
@@ -624,6 +642,13 @@ impl<'a> Tracer<'_, 'a> {
             out.push(&renders[pos(self.ctx, &cluster.config_cluster)]);
         }
         out
+    }
+
+    /// Does the target's render have pods in `ns` the selector picks (or no workloads of
+    /// that namespace at all, when they are rendered elsewhere)?
+    fn has_pods(&self, target: &ClusterView, ns: &str, selector: &[(&str, &str)]) -> bool {
+        let workloads = self.idx_of(&target.name).workloads.get(ns).map_or(&[][..], Vec::as_slice);
+        workloads.is_empty() || workloads.iter().any(|w| ist::selects(selector, &ist::pod_labels(w)))
     }
 
     /// Does istiod give ServiceEntries without addresses a VIP (default on)?
@@ -850,7 +875,14 @@ fn as_port(v: &Value) -> Option<u64> {
 }
 
 /// Why an import ServiceEntry does not route to `target`, if it does not.
-fn import_problem(se: &Obj, endpoints: &[&Value], target: &ClusterView, host: &str, port: &PortView) -> Option<String> {
+fn import_problem(
+    se: &Obj,
+    endpoints: &[&Value],
+    pods_seen: bool,
+    target: &ClusterView,
+    host: &str,
+    port: &PortView,
+) -> Option<String> {
     if se.str_at("/spec/location") != Some("MESH_INTERNAL") {
         return Some(
             "field spec.location: not MESH_INTERNAL, so the caller does not use Istio mTLS and the gateway cannot route it"
@@ -865,6 +897,9 @@ fn import_problem(se: &Obj, endpoints: &[&Value], target: &ClusterView, host: &s
     }
     if !se_ports(se).contains(&port.number) {
         return Some(format!("field spec.ports: no port {} for {host}", port.number));
+    }
+    if pods_seen {
+        return None;
     }
     endpoints_problem(endpoints, target)
 }
