@@ -555,7 +555,12 @@ impl<'a> Tracer<'_, 'a> {
         } else {
             format!("cluster {} or its primary {}", caller.name, caller.config_cluster)
         };
-        if candidates.is_empty() && kube_service.is_none() {
+        // Caller and target served by one istiod (a primary and its remotes): istiod sees
+        // the target's pods and Services itself, with their network
+        // (pilot/pkg/serviceregistry/kube/controller/multicluster.go).
+        let same_istiod = caller.config_cluster == target.config_cluster;
+        let target_service = if same_istiod { self.kube_service(&target.name, host) } else { None };
+        if candidates.is_empty() && kube_service.is_none() && target_service.is_none() {
             return Err(Box::new(Fail::error(
                 IMPORT,
                 &caller.name,
@@ -564,9 +569,6 @@ impl<'a> Tracer<'_, 'a> {
             )));
         }
         let mut last: Option<Fail> = None;
-        // Caller and target served by one istiod (a primary and its remotes): istiod sees
-        // the target's pods itself, with their network (kube/controller/multicluster.go).
-        let same_istiod = caller.config_cluster == target.config_cluster;
         for se in candidates {
             let selector = workload_selector(se);
             let endpoints = self.endpoints_of(caller, se.ns(), se.at("/spec/endpoints"), &selector);
@@ -591,7 +593,7 @@ impl<'a> Tracer<'_, 'a> {
         // The host is the caller's own Kubernetes Service: remote instances come in as
         // WorkloadEntries its selector picks (kube controller WorkloadInstanceHandler).
         if same_istiod {
-            if let Some(service) = self.kube_service(&target.name, host) {
+            if let Some(service) = target_service {
                 return match service_ports(service).iter().any(|p| p.port == port.number) {
                     true => Ok(None),
                     false => Err(Box::new(Fail::error(
