@@ -1280,3 +1280,17 @@ fn every_problem_of_a_path_is_reported_at_once() {
     let reason = path_from(&o, "us", "echo.eu.mesh.local")["reason"].as_str().unwrap().to_owned();
     assert!(reason.contains("ISTIO_META_DNS_CAPTURE") && reason.contains("workloadSelector"), "{reason}");
 }
+
+#[test]
+fn renders_in_krm_resource_list_and_list_shapes() {
+    let mesh = two();
+    let dir = scratch();
+    let us = dir.join("us.json");
+    let eu = dir.join("eu.yaml");
+    let rl = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": mesh.objects[0].1});
+    std::fs::write(&us, serde_json::to_string(&rl).unwrap()).unwrap();
+    // YAML with a `kind: List` wrapper (JSON is YAML).
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": mesh.objects[1].1});
+    std::fs::write(&eu, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    run_check(TWO, &[format!("us={}", us.display()), format!("eu={}", eu.display())], None).clean();
+}
