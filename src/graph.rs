@@ -37,7 +37,12 @@ fn gateway_label(topo: &Topology, c: &ClusterView) -> String {
         g.external_port.or(if g.service_type == ServiceType::NodePort { g.node_port } else { None }).unwrap_or(g.port)
     };
     let what = if topo.ambient { "HBONE" } else { "mTLS" };
-    format!("{} gateway\n{}:{port} ({what})", c.name, g.address)
+    let mut label = format!("{} gateway\n{}:{port} ({what})", c.name, g.address);
+    // Callers that dial another address (private links, NAT).
+    for (caller, address) in &g.address_from {
+        label.push_str(&format!("\nfrom {caller}: {address}:{port}"));
+    }
+    label
 }
 
 fn cluster_label(c: &ClusterView) -> String {

@@ -6,12 +6,17 @@ mod common;
 
 use std::process::Command;
 
-const CONFIGS: &[&str] = &[
-    "testdata/configs/two-clusters.yaml",
-    "testdata/configs/three-clusters.yaml",
-    "testdata/configs/three-clusters-ambient.yaml",
-    "testdata/configs/single-cluster.yaml",
-];
+/// Every config of testdata/configs (the seed scenario and the examples of each issue).
+fn configs() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(common::repo().join("testdata/configs"))
+        .expect("testdata/configs")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| format!("testdata/configs/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    out.sort();
+    out
+}
 
 fn graph(config: &str, format: Option<&str>) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_eastwest"));
@@ -38,7 +43,9 @@ fn unescape(svg: &str) -> String {
 
 #[test]
 fn dot_output_is_laid_out_by_graphviz_for_every_config() {
-    for config in CONFIGS {
+    let configs = configs();
+    assert!(configs.len() >= 4, "{configs:?}");
+    for config in &configs {
         let dot = graph(config, Some("dot"));
         let svg = dot_to_svg(&dot);
         assert!(svg.contains("<svg"), "{config}");
@@ -49,6 +56,11 @@ fn dot_output_is_laid_out_by_graphviz_for_every_config() {
             let address = c["gateway"]["address"].as_str().unwrap();
             assert!(svg.contains(&format!("network {network}")), "{config}: {network}");
             assert!(svg.contains(address), "{config}: {address}");
+            // Callers that dial another address are drawn with it.
+            for (caller, other) in c["gateway"]["addressFrom"].as_object().into_iter().flatten() {
+                let other = other.as_str().or(other["address"].as_str()).unwrap();
+                assert!(svg.contains(&format!("from {caller}: {other}")), "{config}: {caller} -> {other}");
+            }
         }
     }
 }
