@@ -1294,3 +1294,14 @@ fn renders_in_krm_resource_list_and_list_shapes() {
     std::fs::write(&eu, serde_json::to_string_pretty(&list).unwrap()).unwrap();
     run_check(TWO, &[format!("us={}", us.display()), format!("eu={}", eu.display())], None).clean();
 }
+
+#[test]
+fn export_target_port_the_pods_do_not_listen_on() {
+    // pilot/pkg/serviceregistry/serviceentry/conversion.go: a workloadSelector entry's
+    // endpoints take targetPort (else the port) on the pods. The standalone set, made
+    // without the Service, maps 80 to 80; applied after the app's render it would win.
+    let mut mesh = two();
+    mesh.get("eu", "ServiceEntry", "echo", "echo-export")["spec"]["ports"][0]["targetPort"] = json!(80);
+    let f = mesh.check().fails_with("service-port");
+    assert!(f["message"].as_str().unwrap().contains("listen on 8080"), "{f}");
+}

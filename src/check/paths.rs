@@ -45,7 +45,7 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: GATEWAY_LISTENER, reads: &["Gateway", "Deployment", "Service"], about: "the target's east-west gateway listens: 15443 AUTO_PASSTHROUGH with a host covering the host, or HBONE 15008" },
     CheckInfo { id: EXPORT, reads: &["ServiceEntry", "Service", "ConfigMap"], about: "the target has the export half: a ServiceEntry with workloadSelector, or (ambient) a global Service" },
     CheckInfo { id: EXPORT_WORKLOADS, reads: &["ServiceEntry", "Deployment", "StatefulSet", "DaemonSet", "Pod"], about: "the export selects pods of a workload of the render, when that namespace's workloads are in it" },
-    CheckInfo { id: SERVICE_PORT, reads: &["Service", "ServiceEntry"], about: "the called port exists on the Service" },
+    CheckInfo { id: SERVICE_PORT, reads: &["Service", "ServiceEntry", "Deployment", "StatefulSet", "DaemonSet", "Pod"], about: "the called port exists on the Service and the export, and the export's targetPort is a port the selected pods declare" },
 ];
 
 /// A reason a step failed: the finding, which also becomes the path's reason.
@@ -250,7 +250,7 @@ impl<'a> Tracer<'_, 'a> {
             if let Some(f) = export_to::export_hidden(self.ctx, target, se) {
                 note(record(findings, f));
             }
-            if let Some(f) = self.export_workloads(target, svc, se) {
+            if let Some(f) = self.export_workloads(target, svc, se, port) {
                 note(record(findings, f));
             }
         } else if let Some(service) = self.kube_service(&target.name, host) {
@@ -789,15 +789,38 @@ impl<'a> Tracer<'_, 'a> {
         Err(Box::new(last.unwrap_or_else(|| Fail::error(EXPORT, &target.name, None, "no usable export".into()))))
     }
 
-    fn export_workloads(&self, target: &ClusterView, svc: &ServiceView, se: &Obj) -> Option<Fail> {
+    fn export_workloads(&self, target: &ClusterView, svc: &ServiceView, se: &Obj, port: &PortView) -> Option<Fail> {
         let ns = se.namespace.as_deref().unwrap_or(&svc.namespace);
         let in_ns: &[&Obj] = self.idx_of(&target.name).workloads.get(ns).map_or(&[], Vec::as_slice);
         if in_ns.is_empty() {
             return None;
         }
         let selector = workload_selector(se);
-        if in_ns.iter().any(|w| ist::selects(&selector, &ist::pod_labels(w))) {
-            return None;
+        let selected: Vec<&&Obj> = in_ns.iter().filter(|w| ist::selects(&selector, &ist::pod_labels(w))).collect();
+        if !selected.is_empty() {
+            // The gateway forwards to the entry's targetPort on the pods (the port when
+            // unset): it must be a port the selected containers declare, when they declare any.
+            let entry = se
+                .at("/spec/ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|p| p.get("number").and_then(as_port) == Some(port.number));
+            let target_port = entry.and_then(|p| p.get("targetPort").and_then(as_port)).unwrap_or(port.number);
+            let declared: Vec<u64> = selected.iter().flat_map(|w| container_ports(w)).collect();
+            if declared.is_empty() || declared.contains(&target_port) {
+                return None;
+            }
+            return Some(Fail::error(
+                SERVICE_PORT,
+                &target.name,
+                Some(ObjectRef::of(se)),
+                format!(
+                    "field spec.ports[number={}].targetPort: the pods it selects listen on {} (containerPort), not {target_port}",
+                    port.number,
+                    declared.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            ));
         }
         let sel: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
         Some(Fail::error(
@@ -926,6 +949,18 @@ fn endpoints_problem(endpoints: &[&Value], target: &ClusterView) -> Option<Strin
         ));
     }
     None
+}
+
+/// The container ports a workload's pod template declares.
+fn container_ports(w: &Obj) -> Vec<u64> {
+    ist::pod_template(w)
+        .and_then(|t| t.pointer("/spec/containers"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c.get("ports").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(|p| p.get("containerPort").and_then(as_port))
+        .collect()
 }
 
 pub struct ServicePortEntry {
