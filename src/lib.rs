@@ -4,9 +4,11 @@
 //! [`transform`]s (edits to objects already there) and [`generate`] (new objects), then
 //! [`write`] the result in the shape it came in. [`run`] ties them together.
 
+pub mod check;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod graph;
 pub mod read;
 pub mod transform;
 pub mod write;

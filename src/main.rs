@@ -69,6 +69,93 @@ enum Command {
         #[arg(value_enum)]
         shell: Option<clap_complete::Shell>,
     },
+    /// Check every cluster's rendered manifests together: identity, every allowed call path, trust.
+    #[command(
+        after_help = "Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage (a cluster missing, an unknown cluster, unreadable input)."
+    )]
+    Check {
+        /// The MeshNetwork config of the whole mesh.
+        #[arg(short, long, value_name = "PATH")]
+        config: PathBuf,
+        /// Report format.
+        #[arg(short, long, value_enum, default_value_t = CheckOutput::Text)]
+        output: CheckOutput,
+        /// One per cluster of the config: what will be applied to it (a file, `-` for stdin, or a directory).
+        #[arg(value_name = "CLUSTER=PATH")]
+        renders: Vec<String>,
+    },
+    /// Draw the mesh of a config (clusters by network, gateways, links, services).
+    Graph {
+        /// The MeshNetwork config of the whole mesh.
+        #[arg(short, long, value_name = "PATH")]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CheckOutput {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+/// `eastwest check`: exit 0 clean, 1 errors, 2 usage.
+fn check_command(config: &std::path::Path, output: CheckOutput, renders: &[String], max_input: u64) -> ExitCode {
+    let run = || -> Result<(eastwest::check::topology::Topology, eastwest::check::Report), Error> {
+        let text = std::fs::read_to_string(config)
+            .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", config.display())))?;
+        eastwest::check::run(&text, &config.display().to_string(), renders, || {
+            read_stdin(max_input).map_err(|e| Error::Usage(e.to_string()))
+        })
+    };
+    match run() {
+        Ok((topo, report)) => {
+            let text = match output {
+                CheckOutput::Json => eastwest::check::to_json(&report),
+                CheckOutput::Text => eastwest::check::to_text(&topo, &report),
+            };
+            let written = write_stdout(&text);
+            if written != ExitCode::SUCCESS {
+                return written;
+            }
+            if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// `eastwest graph`: the config's mesh as Mermaid or DOT.
+fn graph_command(config: &std::path::Path, format: GraphFormat) -> ExitCode {
+    let topo = std::fs::read_to_string(config)
+        .map_err(|e| Error::Usage(format!("cannot read config {}: {e}", config.display())))
+        .and_then(|text| eastwest::check::topology::from_text(&text, &config.display().to_string()));
+    match topo {
+        Ok(topo) => {
+            let format = match format {
+                GraphFormat::Mermaid => eastwest::graph::Format::Mermaid,
+                GraphFormat::Dot => eastwest::graph::Format::Dot,
+            };
+            write_stdout(&eastwest::graph::render(&topo, format))
+        }
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -108,6 +195,10 @@ fn main() -> ExitCode {
             shell_names().join(", ")
         ))
         .into()),
+        Some(Command::Check { config, output, renders }) => {
+            return check_command(config, *output, renders, cli.max_input_bytes);
+        }
+        Some(Command::Graph { config, format }) => return graph_command(config, *format),
         None => filter(&cli),
     };
     match result {

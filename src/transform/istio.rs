@@ -128,3 +128,15 @@ pub fn revision_of<'a>(obj: &Object<'a>) -> Option<&'a str> {
     let rev = obj.node.path(&["metadata", "labels", REVISION_LABEL]).and_then(Node::as_str)?;
     (rev != "default" && !rev.is_empty()).then_some(rev)
 }
+
+// Facts Istio reads that both the generator and `eastwest check` rely on.
+
+/// Proxy metadata (mesh config `defaultConfig.proxyMetadata`) that turns on the sidecar DNS
+/// proxy, which resolves ServiceEntry hosts to their VIPs.
+pub const DNS_CAPTURE_METADATA: &str = "ISTIO_META_DNS_CAPTURE";
+/// Gateway API class of an ambient cluster's own east-west gateway (istiod deploys it).
+pub const EAST_WEST_GATEWAY_CLASS: &str = "istio-east-west";
+/// Gateway API class of a peer Gateway that points at another network's gateway.
+pub const REMOTE_GATEWAY_CLASS: &str = "istio-remote";
+/// The Secret istiod takes its signing CA from (pilot/pkg/bootstrap/istio_ca.go).
+pub const CACERTS_SECRET: &str = "cacerts";
