@@ -4,7 +4,7 @@
 #   make test   fetch the real Helm 3, Helm 4 and kubectl (cached in .tools/), run every test
 #               suite, even when one fails (then fail)
 #   make dist   the Helm 4 plugin archive in dist/ (signed when SIGN_KEY names a gpg key)
-#   make bench  speed and memory against kubectl kustomize on the real corpus
+#   make bench  speed and memory against kubectl kustomize on the real corpus; eastwest check at 100x200
 #   make fuzz   run each fuzz target for FUZZ_SECONDS (default 60)
 
 CARGO ?= cargo
@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 DEMO_CONFIG := testdata/configs/two-clusters.yaml
 DEMO_INPUT := testdata/e2e/helm3-istiod-mini-input.yaml
 
-.PHONY: all build release install demo tools test unit lint bench fuzz golden dist clean
+.PHONY: all build release install demo tools test unit lint bench picture fuzz golden dist clean
 
 all: build
 
@@ -54,6 +54,11 @@ lint:
 
 bench: release tools
 	python3 scripts/bench.py
+	python3 scripts/bench_check.py
+
+# The README's picture of the seed mesh, drawn by `eastwest graph` and Graphviz.
+picture: tools
+	bash scripts/mesh-picture.sh
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
