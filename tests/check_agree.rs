@@ -1,0 +1,315 @@
+//! The generator and `eastwest check` agree: for every config of testdata/configs, the
+//! renders eastwest itself writes for every cluster, made the way the README tells a user
+//! to make them, check clean, with one ok path per caller × host × port the config allows.
+//!
+//! Each cluster's render is a directory, as in the README's CI recipe ("Check before you
+//! apply"), read in name order:
+//! - `00-namespace.yaml`: `kubectl create namespace istio-system --dry-run=client -o yaml`
+//!   through eastwest (the labelled control-plane Namespace);
+//! - a primary: `10-istiod.yaml`, the istiod chart through eastwest (testdata/corpus/
+//!   istiod.yaml; ambient: istiod-ambient.yaml and ztunnel.yaml);
+//! - a remote ("Primary-remote, step by step"): `05-standalone.yaml`, the standalone set
+//!   (step 2), then `10-remote.yaml`, the istiod chart's remote profile through eastwest
+//!   (step 3; the real chart's remote profile, testdata/check/remote-canary-west.yaml);
+//! - `20-<service>.yaml` for each service where it runs: its own Service and Deployment
+//!   (what `helm template NAME testdata/charts/app` renders) through eastwest.
+
+#[path = "support/common.rs"]
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use eastwest::check::{self, Report};
+
+const CONFIGS: &str = "testdata/configs";
+/// The istiod chart rendered with `--set revision=canary`, and its remote profile for
+/// primary-remote's west (the commands are at the top of each file): a config with
+/// `spec.revision: canary` is installed with them, as the README tells.
+const ISTIOD_CANARY: &str = "testdata/check/istiod-canary.yaml";
+const REMOTE_CANARY_WEST: &str = "testdata/check/remote-canary-west.yaml";
+/// The remote profile (no revision) for trust-three-clusters' ap.
+const REMOTE_AP: &str = "testdata/check/remote-ap.yaml";
+
+/// `kubectl create namespace istio-system --dry-run=client -o yaml` (kubectl 1.33).
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  creationTimestamp: null\n  name: istio-system\nspec: {}\nstatus: {}\n";
+
+fn config_value(config: &str) -> Value {
+    common::objects(&common::read(common::repo().join(config))).remove(0)
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array().map_or(vec![], |a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+}
+
+/// eastwest over `input` for `cluster`, with the warnings it printed.
+fn eastwest(input: &str, config: &str, cluster: &str) -> (String, Vec<String>) {
+    let (out, warnings) = eastwest::run_with_warnings(input, &common::options(config, Some(cluster)))
+        .unwrap_or_else(|f| panic!("eastwest --config {config} --cluster {cluster} failed: {}", f.error));
+    (out, warnings.iter().map(ToString::to_string).collect())
+}
+
+/// A service's own release, as `helm template NAME testdata/charts/app -n NS` renders it
+/// (see testdata/golden/app-export-eu/input.yaml), with every configured port: the pods
+/// listen on `targetPort` (default: the port), and run as the first of `serviceAccounts`.
+fn app_release(svc: &Value) -> String {
+    let name = svc["name"].as_str().unwrap();
+    let ns = svc["namespace"].as_str().unwrap();
+    let labels: Vec<(String, String)> = match svc["selector"].as_object() {
+        Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect(),
+        None => vec![("app".to_owned(), name.to_owned())],
+    };
+    let map = |indent: &str| labels.iter().map(|(k, v)| format!("\n{indent}{k}: {v}")).collect::<String>();
+    let mut service_ports = String::new();
+    let mut container_ports = String::new();
+    for p in svc["ports"].as_array().unwrap() {
+        let port_name = p["name"].as_str().unwrap();
+        let number = p["number"].as_u64().unwrap();
+        let target = p["targetPort"].as_u64().unwrap_or(number);
+        service_ports.push_str(&format!(
+            "\n    - name: {port_name}\n      port: {number}\n      targetPort: {target}\n      protocol: TCP"
+        ));
+        container_ports.push_str(&format!(
+            "\n            - name: {port_name}\n              containerPort: {target}\n              protocol: TCP"
+        ));
+    }
+    let account = strs(&svc["serviceAccounts"]).into_iter().next();
+    let (sa_doc, sa_field) = match &account {
+        Some(sa) => (
+            format!("---\n# Source: app/templates/serviceaccount.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  namespace: \"{ns}\"\n"),
+            format!("\n      serviceAccountName: {sa}"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "{sa_doc}---\n# Source: app/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: \"{ns}\"\n  labels:\n    app: {name}\n    app.kubernetes.io/managed-by: \"Helm\"\nspec:\n  selector:{sel}\n  ports:{service_ports}\n---\n# Source: app/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: \"{ns}\"\nspec:\n  replicas: 1\n  selector:\n    matchLabels:{sel}\n  template:\n    metadata:\n      labels:{pod}\n    spec:{sa_field}\n      containers:\n        - name: {name}\n          image: \"registry.k8s.io/e2e-test-images/agnhost:2.45\"\n          ports:{container_ports}\n",
+        sel = map("    "),
+        pod = map("        "),
+    )
+}
+
+/// Every cluster's render directory for `config`, under `root`; and every warning
+/// eastwest printed while rendering, as `cluster: warning`.
+fn render_mesh(config: &str, root: &Path) -> (Vec<(String, PathBuf)>, Vec<String>) {
+    let cfg = config_value(config);
+    let ambient = cfg.pointer("/spec/mode").and_then(Value::as_str) == Some("ambient");
+    let revision = cfg.pointer("/spec/revision").and_then(Value::as_str);
+    assert!(matches!(revision, None | Some("canary")), "{config}: no istiod render for revision {revision:?}");
+    let control_plane = if revision.is_some() {
+        assert!(!ambient, "{config}: no ambient istiod render for a revision");
+        common::read(common::repo().join(ISTIOD_CANARY))
+    } else if ambient {
+        format!(
+            "{}\n---\n{}",
+            common::read(common::corpus().join("istiod-ambient.yaml")),
+            common::read(common::corpus().join("ztunnel.yaml"))
+        )
+    } else {
+        common::read(common::corpus().join("istiod.yaml"))
+    };
+    let mut dirs = Vec::new();
+    let mut warnings = Vec::new();
+    for c in cfg["spec"]["clusters"].as_array().unwrap() {
+        let cluster = c["name"].as_str().unwrap();
+        let dir = root.join(cluster);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut write = |file: &str, (text, w): (String, Vec<String>)| {
+            std::fs::write(dir.join(file), text).unwrap();
+            warnings.extend(w.into_iter().map(|w| format!("{cluster}: {w}")));
+        };
+        write("00-namespace.yaml", eastwest(NAMESPACE, config, cluster));
+        if c["role"] == "remote" {
+            write("05-standalone.yaml", (common::generate(config, Some(cluster)), vec![]));
+            let profile = match (revision, cluster) {
+                (Some("canary"), "west") => REMOTE_CANARY_WEST,
+                (None, "ap") => REMOTE_AP,
+                _ => panic!("{config}: no remote profile render for {cluster}"),
+            };
+            write("10-remote.yaml", eastwest(&common::read(common::repo().join(profile)), config, cluster));
+        } else {
+            write("10-istiod.yaml", eastwest(&control_plane, config, cluster));
+        }
+        for svc in cfg["spec"]["services"].as_array().into_iter().flatten() {
+            if strs(&svc["clusters"]).iter().any(|s| s == cluster) {
+                let file = format!("20-{}.yaml", svc["name"].as_str().unwrap());
+                write(&file, eastwest(&app_release(svc), config, cluster));
+            }
+        }
+        dirs.push((cluster.to_owned(), dir));
+    }
+    (dirs, warnings)
+}
+
+/// The calls the config allows, worked out from the config alone: (caller, namespace/name,
+/// host, port) for each caller that may call a cluster (other than itself) running the
+/// service (`spec.links`, absent: everyone calls everyone).
+fn allowed_calls(cfg: &Value) -> BTreeSet<(String, String, String, u64)> {
+    let clusters: Vec<String> =
+        cfg["spec"]["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect();
+    let links = cfg.pointer("/spec/links").and_then(Value::as_array);
+    let can_call = |from: &str, to: &str| match links {
+        None => true,
+        Some(links) => links.iter().any(|l| {
+            (l["from"] == from && l["to"] == to) || (l["bidirectional"] == true && l["from"] == to && l["to"] == from)
+        }),
+    };
+    let mut out = BTreeSet::new();
+    for svc in cfg["spec"]["services"].as_array().into_iter().flatten() {
+        let (name, ns) = (svc["name"].as_str().unwrap(), svc["namespace"].as_str().unwrap());
+        let runs = strs(&svc["clusters"]);
+        let mut hosts = strs(&svc["hosts"]);
+        if hosts.is_empty() {
+            hosts.push(format!("{name}.{ns}.svc.cluster.local"));
+        }
+        for from in &clusters {
+            if !runs.iter().any(|to| to != from && can_call(from, to)) {
+                continue;
+            }
+            for host in &hosts {
+                for p in svc["ports"].as_array().unwrap() {
+                    out.insert((from.clone(), format!("{ns}/{name}"), host.clone(), p["number"].as_u64().unwrap()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Check the render directories with the library, as `eastwest check` does.
+fn check_dirs(config: &str, dirs: &[(String, PathBuf)]) -> Report {
+    let text = common::read(common::repo().join(config));
+    let args: Vec<String> = dirs.iter().map(|(c, d)| format!("{c}={}", d.display())).collect();
+    let (_, report) = check::run(&text, config, &args, || Ok(String::new())).expect("check runs");
+    report
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("check-agree-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn findings(list: &[check::Finding]) -> Vec<String> {
+    list.iter().map(|f| format!("[{}] {}: {}", f.check, f.cluster, f.message)).collect()
+}
+
+/// Render the mesh of `config`, check it, and assert: no error, exactly `warnings`
+/// (check id, cluster), and one ok path per allowed call.
+fn assert_agree(config_file: &str, warnings: &[(&str, &str)]) {
+    let config = format!("{CONFIGS}/{config_file}");
+    let root = scratch(config_file.trim_end_matches(".yaml"));
+    let (dirs, render_warnings) = render_mesh(&config, &root);
+    let report = check_dirs(&config, &dirs);
+    let context = format!(
+        "{config}\nrender warnings: {render_warnings:#?}\nreport: {}",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
+    assert!(report.errors.is_empty(), "errors: {:#?}\n{context}", findings(&report.errors));
+    let mut got: Vec<(String, String)> =
+        report.warnings.iter().map(|f| (f.check.to_owned(), f.cluster.clone())).collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = warnings.iter().map(|(c, k)| (c.to_string(), k.to_string())).collect();
+    want.sort();
+    assert_eq!(got, want, "warnings\n{context}");
+    let paths: Vec<(String, String, String, u64)> =
+        report.paths.iter().map(|p| (p.from.clone(), p.service.clone(), p.host.clone(), p.port)).collect();
+    let unique: BTreeSet<_> = paths.iter().cloned().collect();
+    assert_eq!(unique.len(), paths.len(), "one path per caller x host x port\n{context}");
+    assert_eq!(unique, allowed_calls(&config_value(&config)), "paths\n{context}");
+    for p in &report.paths {
+        assert!(p.ok && !p.to.is_empty(), "path {p:?} not ok\n{context}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn every_config_is_covered_here() {
+    // A new config in testdata/configs must get its own test below.
+    let mut names: Vec<String> = std::fs::read_dir(common::repo().join(CONFIGS))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let source = common::read(common::repo().join("tests/check_agree.rs"));
+    for name in names {
+        assert!(source.contains(&format!("\"{name}\",")), "{name} has no test in tests/check_agree.rs");
+    }
+}
+
+// Without `spec.trust` the config leaves each primary's `cacerts` to the user (README "A
+// shared root of trust"), and check says so once per primary (`cacerts-missing`): that is
+// the only warning a correct mesh may carry. A remote has no CA of its own.
+
+#[test]
+fn two_clusters() {
+    assert_agree("two-clusters.yaml", &[("cacerts-missing", "us"), ("cacerts-missing", "eu")]);
+}
+
+#[test]
+fn three_clusters() {
+    assert_agree(
+        "three-clusters.yaml",
+        &[("cacerts-missing", "us"), ("cacerts-missing", "eu"), ("cacerts-missing", "ap")],
+    );
+}
+
+#[test]
+fn three_clusters_ambient() {
+    assert_agree(
+        "three-clusters-ambient.yaml",
+        &[("cacerts-missing", "us"), ("cacerts-missing", "eu"), ("cacerts-missing", "ap")],
+    );
+}
+
+#[test]
+fn primary_remote() {
+    assert_agree("primary-remote.yaml", &[("cacerts-missing", "east"), ("cacerts-missing", "north")]);
+}
+
+#[test]
+fn single_cluster() {
+    assert_agree("single-cluster.yaml", &[("cacerts-missing", "a")]);
+}
+
+#[test]
+fn trust_two_clusters() {
+    assert_agree("trust-two-clusters.yaml", &[]);
+}
+
+#[test]
+fn trust_two_clusters_ambient() {
+    assert_agree("trust-two-clusters-ambient.yaml", &[]);
+}
+
+#[test]
+fn trust_three_clusters() {
+    assert_agree("trust-three-clusters.yaml", &[]);
+}
+
+#[test]
+fn trust_three_clusters_ambient() {
+    assert_agree("trust-three-clusters-ambient.yaml", &[]);
+}
+
+#[test]
+fn the_binary_checks_the_two_cluster_renders_clean() {
+    // `eastwest check --config ... us=DIR eu=DIR`, exactly as the README's CI recipe.
+    let config = format!("{CONFIGS}/two-clusters.yaml");
+    let root = scratch("binary");
+    let (dirs, _) = render_mesh(&config, &root);
+    let out = Command::new(env!("CARGO_BIN_EXE_eastwest"))
+        .current_dir(common::repo())
+        .args(["check", "--config", &config])
+        .args(dirs.iter().map(|(c, d)| format!("{c}={}", d.display())))
+        .output()
+        .expect("eastwest check runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("0 error(s)"), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&root);
+}
