@@ -313,3 +313,89 @@ fn the_binary_checks_the_two_cluster_renders_clean() {
     assert!(!stdout.contains("FAIL"), "{stdout}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Render the mesh of `config_file`, but `cluster` with a copy of the config in which
+/// `from` is replaced by `to` (another gateway address): the pairing a pipeline gets when
+/// one cluster is rendered from a stale or edited config. Checked against the original.
+fn check_with_one_cluster_from_another_config(config_file: &str, cluster: &str, from: &str, to: &str) -> Report {
+    let config = format!("{CONFIGS}/{config_file}");
+    let root = scratch(&format!("pairing-{}-{cluster}", config_file.trim_end_matches(".yaml")));
+    let (dirs, _) = render_mesh(&config, &root);
+    let text = common::read(common::repo().join(&config));
+    assert!(text.contains(from), "{config} does not contain {from}");
+    let other = root.join("other-config.yaml");
+    std::fs::write(&other, text.replacen(from, to, 1)).unwrap();
+    let other = other.display().to_string();
+    let (other_dirs, _) = render_mesh(&other, &root.join("other"));
+    let dirs: Vec<(String, PathBuf)> = dirs
+        .into_iter()
+        .map(|(c, d)| if c == cluster { other_dirs.iter().find(|(o, _)| o == &c).unwrap().clone() } else { (c, d) })
+        .collect();
+    let report = check_dirs(&config, &dirs);
+    let _ = std::fs::remove_dir_all(&root);
+    report
+}
+
+#[test]
+fn a_cluster_rendered_with_another_gateway_address_fails_gateway_view() {
+    // eu rendered from a config that says us's gateway is elsewhere: eu's meshNetworks sends
+    // its calls to us's network there (istio/istio pilot/pkg/model/network.go reads the
+    // meshNetworks gateways as written).
+    let report = check_with_one_cluster_from_another_config(
+        "two-clusters.yaml",
+        "eu",
+        "address: us-ew.example.com",
+        "address: us-ew.other.example.com",
+    );
+    let errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    assert_eq!(errors, [("gateway-view", "eu")], "{:#?}", findings(&report.errors));
+    assert!(report.errors[0].message.contains("us-ew.other.example.com"), "{}", report.errors[0].message);
+}
+
+#[test]
+fn a_caller_rendered_with_another_target_address_fails_its_path_with_gateway_view() {
+    // us rendered from a config that puts eu's gateway elsewhere: us's call to echo in eu
+    // goes to the wrong address.
+    let report = check_with_one_cluster_from_another_config(
+        "two-clusters.yaml",
+        "us",
+        "address: 203.0.113.10",
+        "address: 203.0.113.99",
+    );
+    let errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    assert_eq!(errors, [("gateway-view", "us")], "{:#?}", findings(&report.errors));
+    assert!(report.errors[0].message.contains("203.0.113.99"), "{}", report.errors[0].message);
+    let failed: Vec<&check::PathResult> = report.paths.iter().filter(|p| !p.ok).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!((failed[0].from.as_str(), failed[0].service.as_str()), ("us", "echo/echo"));
+}
+
+#[test]
+fn an_ambient_cluster_rendered_with_another_gateway_address_fails_gateway_view() {
+    // Ambient: ap rendered from a config that says eu's gateway is at another address; ap's
+    // istio-remote peer Gateway for eu-net carries it (istio/istio
+    // pilot/pkg/serviceregistry/ambient/networks.go reads its addresses).
+    let report = check_with_one_cluster_from_another_config(
+        "three-clusters-ambient.yaml",
+        "ap",
+        "address: 203.0.113.10",
+        "address: 203.0.113.99",
+    );
+    let errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    assert_eq!(errors, [("gateway-view", "ap")], "{:#?}", findings(&report.errors));
+}
+
+#[test]
+fn a_stale_view_of_a_gateway_no_service_uses_yet_still_fails() {
+    // trust-two-clusters exports no service, so no path is traced; eu's meshNetworks entry
+    // for us-net still routes whatever istiod learns on that network.
+    let report = check_with_one_cluster_from_another_config(
+        "trust-two-clusters.yaml",
+        "eu",
+        "address: us-ew.example.com",
+        "address: us-ew.other.example.com",
+    );
+    assert!(report.paths.is_empty());
+    let errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    assert_eq!(errors, [("gateway-view", "eu")], "{:#?}", findings(&report.errors));
+}

@@ -149,6 +149,22 @@ pub fn run(ctx: &Ctx, findings: &mut Findings) -> Vec<PathResult> {
             }
         }
     }
+    // Every gateway a cluster may call, with or without a service to call there now: the
+    // caller's meshNetworks entry (or peer Gateway) routes every endpoint istiod learns on
+    // that network (pilot/pkg/model/network.go), so a render made from another config's
+    // address is wrong before the first service is exported.
+    for caller in &topo.clusters {
+        for target in &topo.clusters {
+            if target.network == caller.network || !topo.can_call(&caller.name, &target.name) {
+                continue;
+            }
+            let key = (pos(ctx, &caller.name), pos(ctx, &target.name));
+            if !t.gateway_steps.contains_key(&key) {
+                let r = t.gateway_view(caller, target, findings);
+                t.gateway_steps.insert(key, r);
+            }
+        }
+    }
     out
 }
 
