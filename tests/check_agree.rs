@@ -399,3 +399,31 @@ fn a_stale_view_of_a_gateway_no_service_uses_yet_still_fails() {
     let errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
     assert_eq!(errors, [("gateway-view", "eu")], "{:#?}", findings(&report.errors));
 }
+
+#[test]
+fn a_primary_rendered_from_an_istiod_of_another_revision_fails_gateway_listener() {
+    // primary-remote says `revision: canary`, but east's istiod release is rendered without
+    // it: the generated gateway pods are labelled istio.io/rev: canary and the only injector
+    // is the default one, whose webhooks select istio.io/rev: default or no label (istio/istio
+    // manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml), so the
+    // gateway gets no proxy and never listens.
+    let config = format!("{CONFIGS}/primary-remote.yaml");
+    let root = scratch("revision");
+    let (dirs, _) = render_mesh(&config, &root);
+    let east = &dirs.iter().find(|(c, _)| c == "east").unwrap().1;
+    let (text, _) = eastwest(&common::read(common::corpus().join("istiod.yaml")), &config, "east");
+    std::fs::write(east.join("10-istiod.yaml"), text).unwrap();
+    let report = check_dirs(&config, &dirs);
+    let mut errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    errors.dedup();
+    assert_eq!(errors, [("gateway-listener", "east")], "{:#?}", findings(&report.errors));
+    let f = &report.errors[0];
+    assert!(f.message.contains("\"canary\"") && f.message.contains("default"), "{}", f.message);
+    assert_eq!(f.object.as_ref().map(|o| o.name.as_str()), Some("istio-eastwestgateway"));
+    // Every call into east fails; calls into west and north do not.
+    for p in &report.paths {
+        assert_eq!(p.ok, !p.reason.as_deref().unwrap_or("").contains("east:"), "{p:?}");
+    }
+    assert!(report.paths.iter().any(|p| !p.ok));
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -32,6 +32,7 @@ pub fn read_in_full(kind: &str) -> bool {
             | "DestinationRule"
             | "PeerAuthentication"
             | "Certificate"
+            | "MutatingWebhookConfiguration"
     )
 }
 

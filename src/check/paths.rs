@@ -26,7 +26,12 @@ use super::{export_to, mtls, sidecar_scope, CheckInfo, Ctx, Findings, Level, Obj
 use crate::config::ServiceType;
 use crate::generate::sidecar_gateway::SELECTOR_LABEL;
 use crate::transform::global_services::GLOBAL_LABEL;
-use crate::transform::istio::{DNS_CAPTURE_METADATA, EAST_WEST_GATEWAY_CLASS, NETWORK_LABEL, REMOTE_GATEWAY_CLASS};
+use crate::transform::istio::{
+    DNS_CAPTURE_METADATA, EAST_WEST_GATEWAY_CLASS, NETWORK_LABEL, REMOTE_GATEWAY_CLASS, REVISION_LABEL,
+};
+
+/// The label a revision tag's injector carries (istio/istio pkg/revisions/tag_watcher.go).
+const TAG_LABEL: &str = "istio.io/tag";
 
 pub const IMPORT: &str = "import";
 pub const DNS_CAPTURE: &str = "dns-capture";
@@ -42,7 +47,7 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: DNS_CAPTURE, reads: &["ConfigMap"], about: "the sidecar DNS proxy is on (ISTIO_META_DNS_CAPTURE) where the host is not a Kubernetes Service" },
     CheckInfo { id: GATEWAY_VIEW, reads: &["ConfigMap", "Gateway", "Service"], about: "the caller's view of the target network's gateway (meshNetworks entry or peer Gateway: address and port) matches the target's gateway as configured and rendered" },
     CheckInfo { id: GATEWAY_NODE_PORT, reads: &["Service"], about: "a NodePort gateway pins the nodePort that callers dial (warning)" },
-    CheckInfo { id: GATEWAY_LISTENER, reads: &["Gateway", "Deployment", "Service"], about: "the target's east-west gateway listens: 15443 AUTO_PASSTHROUGH with a host covering the host, or HBONE 15008" },
+    CheckInfo { id: GATEWAY_LISTENER, reads: &["Gateway", "Deployment", "Service", "MutatingWebhookConfiguration"], about: "the target's east-west gateway listens: 15443 AUTO_PASSTHROUGH with a host covering the host, or HBONE 15008" },
     CheckInfo { id: EXPORT, reads: &["ServiceEntry", "Service", "ConfigMap"], about: "the target has the export half: a ServiceEntry with workloadSelector, or (ambient) a global Service" },
     CheckInfo { id: EXPORT_WORKLOADS, reads: &["ServiceEntry", "Deployment", "StatefulSet", "DaemonSet", "Pod"], about: "the export selects pods of a workload of the render, when that namespace's workloads are in it" },
     CheckInfo { id: SERVICE_PORT, reads: &["Service", "ServiceEntry", "Deployment", "StatefulSet", "DaemonSet", "Pod"], about: "the called port exists on the Service and the export, and the export's targetPort is a port the selected pods declare" },
@@ -520,6 +525,9 @@ impl<'a> Tracer<'_, 'a> {
                 format!("no east-west gateway Deployment {}/{} in the render", gw.namespace, gw.name),
             ));
         }
+        if let Some(f) = self.uninjected_gateway(target, &pods) {
+            return Some(f);
+        }
         let pod_labels: Vec<Vec<(&str, &str)>> = pods.iter().map(|d| ist::pod_labels(d)).collect();
         let gateways = self.config_renders(target).into_iter().flat_map(|r| r.kind("networking.istio.io", "Gateway"));
         for g in gateways {
@@ -547,6 +555,40 @@ impl<'a> Tracer<'_, 'a> {
             format!(
                 "no Gateway on the east-west gateway pods has a server on port {} with tls.mode AUTO_PASSTHROUGH and a host covering {host}",
                 gw.port
+            ),
+        ))
+    }
+
+    /// The gateway pods are injected only by the injector of the revision they are labelled
+    /// with (`istio.io/rev`, none = `default`): each revision's webhook selects its own
+    /// label (istio/istio manifests/charts/istio-control/istio-discovery/templates/
+    /// mutatingwebhook.yaml), a revision tag's webhook its tag. Without the proxy the pods
+    /// never listen. Judged only when the render holds injectors at all (else the control
+    /// plane is applied another way).
+    fn uninjected_gateway(&self, target: &ClusterView, pods: &[&Obj]) -> Option<Fail> {
+        let render = self.ctx.render(&target.name);
+        let mut served: Vec<&str> = Vec::new();
+        for w in render.kind("admissionregistration.k8s.io", "MutatingWebhookConfiguration") {
+            if !(w.name.starts_with("istio-sidecar-injector") || w.name.starts_with("istio-revision-tag")) {
+                continue;
+            }
+            served.push(w.label(REVISION_LABEL).unwrap_or("default"));
+            served.extend(w.label(TAG_LABEL));
+        }
+        if served.is_empty() {
+            return None;
+        }
+        let d = pods.iter().find(|d| !served.contains(&ist::pod_label(d, REVISION_LABEL).unwrap_or("default")))?;
+        let revision = ist::pod_label(d, REVISION_LABEL).unwrap_or("default");
+        served.sort_unstable();
+        served.dedup();
+        Some(Fail::error(
+            GATEWAY_LISTENER,
+            &target.name,
+            Some(ObjectRef::of(d)),
+            format!(
+                "field spec.template.metadata.labels[\"{REVISION_LABEL}\"]: the gateway pods are of revision {revision:?}, but the render's sidecar injectors are of revision {}: no injector takes them, so they get no proxy and never listen (spec.revision must be the istiod release's revision)",
+                served.join(", ")
             ),
         ))
     }
