@@ -200,8 +200,12 @@ fn findings(list: &[check::Finding]) -> Vec<String> {
 /// Render the mesh of `config`, check it, and assert: no error, exactly `warnings`
 /// (check id, cluster), and one ok path per allowed call.
 fn assert_agree(config_file: &str, warnings: &[(&str, &str)]) {
-    let config = format!("{CONFIGS}/{config_file}");
-    let root = scratch(config_file.trim_end_matches(".yaml"));
+    assert_agree_at(&format!("{CONFIGS}/{config_file}"), warnings);
+}
+
+fn assert_agree_at(config: &str, warnings: &[(&str, &str)]) {
+    let config = config.to_owned();
+    let root = scratch(config.rsplit('/').next().unwrap_or("").trim_end_matches(".yaml"));
     let (dirs, render_warnings) = render_mesh(&config, &root);
     let report = check_dirs(&config, &dirs);
     let context = format!(
@@ -425,5 +429,28 @@ fn a_primary_rendered_from_an_istiod_of_another_revision_fails_gateway_listener(
         assert_eq!(p.ok, !p.reason.as_deref().unwrap_or("").contains("east:"), "{p:?}");
     }
     assert!(report.paths.iter().any(|p| !p.ok));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn services_across_two_trust_domains() {
+    // Each side's sidecars accept the other trust domain only as a trustDomainAliases entry
+    // (istio/istio pilot/pkg/networking/plugin/authn/util.go, pilot/pkg/security/model/
+    // authentication.go); eastwest lists every other cluster's domain there.
+    let config = "testdata/check/trust-domains-services.yaml";
+    assert_agree_at(config, &[("cacerts-missing", "us"), ("cacerts-missing", "eu")]);
+    // Without the alias in eu's mesh config, us's and ap's calls to echo are refused.
+    let root = scratch("trust-domains-broken");
+    let (dirs, _) = render_mesh(config, &root);
+    let istiod = dirs.iter().find(|(c, _)| c == "eu").unwrap().1.join("10-istiod.yaml");
+    let text = common::read(&istiod);
+    assert!(text.contains("    trustDomainAliases:\n      - corp.local\n"), "eu's mesh config lists corp.local");
+    std::fs::write(&istiod, text.replacen("    trustDomainAliases:\n      - corp.local\n", "", 1)).unwrap();
+    let report = check_dirs(config, &dirs);
+    let errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    assert_eq!(errors, [("trust-domain", "eu"), ("trust-domain", "eu")], "{:#?}", findings(&report.errors));
+    let mut failed: Vec<&str> = report.paths.iter().filter(|p| !p.ok).map(|p| p.from.as_str()).collect();
+    failed.sort();
+    assert_eq!(failed, ["ap", "us"]);
     let _ = std::fs::remove_dir_all(&root);
 }

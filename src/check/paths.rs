@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::identity::TRUST_DOMAIN;
 pub use super::istio::HBONE_PORT;
 use super::istio::TLS_MODE_LABEL;
 use super::istio::{self as ist, host_covers};
@@ -287,6 +288,9 @@ impl<'a> Tracer<'_, 'a> {
         if let Some(f) = mtls::peer_authentication_disable(self.ctx, target, svc, export, port.number) {
             note(record(findings, f));
         }
+        if let Some(f) = self.foreign_trust_domain(caller, target) {
+            note(record(findings, f));
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -555,6 +559,33 @@ impl<'a> Tracer<'_, 'a> {
             format!(
                 "no Gateway on the east-west gateway pods has a server on port {} with tls.mode AUTO_PASSTHROUGH and a host covering {host}",
                 gw.port
+            ),
+        ))
+    }
+
+    /// The target's sidecars accept a client certificate only from the trust domains of
+    /// their mesh config, `trustDomain` and `trustDomainAliases` (istio/istio
+    /// pilot/pkg/networking/plugin/authn/util.go `TrustDomainsForValidation`, matched as
+    /// `spiffe://<domain>/` SAN prefixes in pilot/pkg/security/model/authentication.go
+    /// `ApplyToCommonTLSContext`). The gateway passes TLS through, so the caller's own
+    /// identity arrives: its istiod's trust domain (a remote's is its primary's).
+    fn foreign_trust_domain(&self, caller: &ClusterView, target: &ClusterView) -> Option<Fail> {
+        let topo = self.ctx.topo;
+        let caller_domain = &topo.cluster(&caller.config_cluster)?.trust_domain;
+        let render = self.ctx.render(&target.config_cluster);
+        let (cm, mesh) = ist::mesh_config(render, &topo.istio_namespace)?;
+        let own = mesh.get("trustDomain").and_then(Value::as_str).unwrap_or("cluster.local");
+        let aliases = ist::strings(mesh.get("trustDomainAliases"));
+        if own == caller_domain || aliases.contains(&caller_domain.as_str()) {
+            return None;
+        }
+        Some(Fail::error(
+            TRUST_DOMAIN,
+            &target.config_cluster,
+            Some(ObjectRef::of(cm)),
+            format!(
+                "field data.mesh.trustDomainAliases: cluster {}'s callers are of trust domain {caller_domain:?}, which is neither trustDomain {own:?} nor an alias, so cluster {}'s sidecars refuse their certificates",
+                caller.name, target.name
             ),
         ))
     }
