@@ -374,7 +374,9 @@ fn issue09_an_existing_eastwest_gateway_is_not_generated_twice() {
 #[test]
 fn item12_missing_export_half_warns_and_missing_port_is_refused() {
     let (_, warnings) = eastwest::run_with_warnings(&istiod_stream(), &options(PR, Some("east"))).expect("runs");
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    // The second: PR says revision canary, the stream's istiod is the default revision.
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[1].field, "metadata.labels[\"istio.io/rev\"]");
     assert_eq!(warnings[0].field, "spec.services[1]");
     assert!(warnings[0].message.contains("shop/ratings"), "{}", warnings[0]);
 
@@ -419,11 +421,12 @@ fn item12_warnings_are_krm_results() {
     .collect();
     list.push_str(&indent(&read(repo().join(PR))));
     let (out, warnings) = eastwest::run_with_warnings(&list, &eastwest::Options::default()).expect("runs");
-    assert_eq!(warnings.len(), 1);
+    // The second: PR says revision canary, the istiod item has no revision.
+    assert_eq!(warnings.len(), 2);
     let parsed = eastwest::read::Input::parse(&out).expect("output parses");
     let doc = parsed.docs.first().map(|d| eastwest::read::node_json(&d.root)).unwrap_or_default();
     let results = doc["results"].as_array().cloned().unwrap_or_default();
-    assert_eq!(results.len(), 1, "{out}");
+    assert_eq!(results.len(), 2, "{out}");
     assert_eq!(results[0]["severity"], "warning");
     assert_eq!(results[0]["field"]["path"], "spec.services[1]");
 }
@@ -591,8 +594,10 @@ fn item12_cli_prints_warnings_and_exits_0() {
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
+    // The second: PR says revision canary, the stream's istiod is the default revision.
+    assert_eq!(lines.len(), 2, "{stderr}");
     assert!(lines[0].starts_with("eastwest: warning: config: field spec.services[1]: "), "{stderr}");
+    assert!(lines[1].contains("metadata.labels[\"istio.io/rev\"]"), "{stderr}");
     assert!(objects(&String::from_utf8_lossy(&out.stdout)).iter().any(|v| key(v).2 == "istiod"));
 }
 

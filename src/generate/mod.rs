@@ -218,11 +218,32 @@ pub fn run(
         }
         values.push(decorate(generated, helm4, krm_paths.as_mut()));
     }
+    warnings.extend(revision_mismatch(mesh, objects));
     Ok((values, warnings))
 }
 
 /// A cluster that runs an exported service is rendered without the service's Service
 /// (the istiod chart alone): the half that lets other networks in is not written here.
+/// `spec.revision` names another revision than the istiod Deployment in the stream: the
+/// generated gateway pods would be labelled for an injector this release does not install
+/// (each revision's webhook selects its own `istio.io/rev`, istio/istio manifests/charts/
+/// istio-control/istio-discovery/templates/mutatingwebhook.yaml) and `istiod-vs` would route
+/// to `istiod-<revision>`. Maybe intended (that revision installed by another release), so
+/// a warning; `eastwest check` fails it when the render holds only other injectors.
+fn revision_mismatch(mesh: &Mesh, objects: &[Object]) -> Option<Warning> {
+    let wanted = mesh.spec.revision.as_deref()?;
+    let istiod = objects.iter().find(|o| istio::is_istiod(o))?;
+    let found = istio::revision_of(istiod);
+    (found != Some(wanted)).then(|| Warning {
+        doc: Some(istiod.doc_ref()),
+        field: "metadata.labels[\"istio.io/rev\"]".into(),
+        message: format!(
+            "the istiod release is of revision {:?} but spec.revision is {wanted:?}: the generated gateway is labelled for revision {wanted:?}, whose injector this release does not install; render istiod with revision={wanted} or fix spec.revision",
+            found.unwrap_or("default")
+        ),
+    })
+}
+
 fn missing_export_warning(mesh: &Mesh, svc: &crate::config::Service, index: usize) -> Warning {
     let what = if mesh.ambient() {
         "the istio.io/global label on its Service"
