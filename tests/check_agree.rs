@@ -466,3 +466,39 @@ fn services_across_two_trust_domains() {
     assert_eq!(failed, ["ap", "us"]);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_remote_the_primary_does_not_take_in_charge_fails_cluster_id() {
+    // istio/istio pilot/pkg/serviceregistry/kube/controller/multicluster.go checkShouldLead:
+    // the primary leads a remote only with EXTERNAL_ISTIOD=true and its cluster ID in the
+    // remote Namespace's topology.istio.io/controlPlaneClusters.
+    let config = format!("{CONFIGS}/primary-remote.yaml");
+    let root = scratch("takeover");
+    let (dirs, _) = render_mesh(&config, &root);
+    let dir = |c: &str| dirs.iter().find(|(d, _)| d == c).unwrap().1.clone();
+    // west's Namespace applied last without the annotation (labelled by hand, say).
+    std::fs::write(
+        dir("west").join("99-namespace.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n  labels: {topology.istio.io/network: west-net}\n",
+    )
+    .unwrap();
+    let istiod = dir("east").join("10-istiod.yaml");
+    let text = common::read(&istiod);
+    let on = "- name: EXTERNAL_ISTIOD\n            value: \"true\"\n";
+    assert!(text.contains(on), "east's istiod has EXTERNAL_ISTIOD=true");
+    std::fs::write(&istiod, text.replacen(on, "- name: EXTERNAL_ISTIOD\n            value: \"false\"\n", 1)).unwrap();
+    let report = check_dirs(&config, &dirs);
+    let mut errors: Vec<(&str, &str, String)> = report
+        .errors
+        .iter()
+        .map(|f| (f.check, f.cluster.as_str(), f.object.as_ref().map_or(String::new(), |o| o.kind.clone())))
+        .collect();
+    errors.sort();
+    assert_eq!(
+        errors,
+        [("cluster-id", "east", "Deployment".to_owned()), ("cluster-id", "west", "Namespace".to_owned())],
+        "{:#?}",
+        findings(&report.errors)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

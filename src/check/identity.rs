@@ -28,7 +28,7 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: MESH_ID, reads: &["ConfigMap"], about: "the same meshID everywhere (mesh config defaultConfig.meshId, injector global.meshID)" },
     CheckInfo { id: TRUST_DOMAIN, reads: &["ConfigMap"], about: "the same trust domain everywhere, or the cluster's own where the config gives one (mesh config trustDomain)" },
     CheckInfo { id: NETWORK, reads: &["Namespace", "ConfigMap", "Deployment", "DaemonSet"], about: "each cluster's network on its control-plane Namespace, injector values, east-west gateway pods and ztunnel" },
-    CheckInfo { id: CLUSTER_ID, reads: &["Deployment", "ConfigMap", "DaemonSet"], about: "CLUSTER_ID (istiod), clusterName (injector) and ISTIO_META_CLUSTER_ID (ztunnel) equal the cluster name" },
+    CheckInfo { id: CLUSTER_ID, reads: &["Deployment", "ConfigMap", "DaemonSet", "Namespace"], about: "CLUSTER_ID (istiod), clusterName (injector) and ISTIO_META_CLUSTER_ID (ztunnel) equal the cluster name; a remote's Namespace names its primary in topology.istio.io/controlPlaneClusters and the primary's istiod has EXTERNAL_ISTIOD=true" },
     CheckInfo { id: NETWORKS_UNIQUE, reads: &["ConfigMap"], about: "meshNetworks puts each cluster's registry under its own network only" },
     CheckInfo { id: MODE, reads: &["Deployment", "DaemonSet"], about: "the data-plane mode of each render (istiod's PILOT_ENABLE_AMBIENT, AMBIENT_ENABLE_MULTI_NETWORK, ztunnel) is the config's" },
 ];
@@ -134,8 +134,52 @@ pub fn run(ctx: &Ctx, out: &mut Findings) {
         }
         mesh_networks(ctx, c, render, out);
         mode(ctx, c, render, out);
+        if c.config_cluster != c.name {
+            remote_taken_in_charge(ctx, c, render, out);
+        }
     }
 }
+
+/// The primary takes charge of a remote (writes its `istio-ca-root-cert`, patches its
+/// injector's CA) only when its istiod runs with `EXTERNAL_ISTIOD=true` and the remote's
+/// control-plane Namespace names the primary's cluster ID in
+/// `topology.istio.io/controlPlaneClusters` (istio/istio
+/// pilot/pkg/serviceregistry/kube/controller/multicluster.go `checkShouldLead`,
+/// pilot/pkg/features/pilot.go). Each is judged where the render holds the object.
+fn remote_taken_in_charge(ctx: &Ctx, c: &ClusterView, render: &Render, out: &mut Findings) {
+    let ns = &ctx.topo.istio_namespace;
+    let primary = &c.config_cluster;
+    if let Some(n) = render.get("", "Namespace", "", ns) {
+        let names = n.annotation(CONTROL_PLANE_CLUSTERS).unwrap_or("");
+        if !names.split(',').any(|p| p == "*" || p == primary) {
+            out.error(
+                CLUSTER_ID,
+                &c.name,
+                Some(ObjectRef::of(n)),
+                format!(
+                    "field metadata.annotations[\"{CONTROL_PLANE_CLUSTERS}\"]: {names:?} does not name {primary:?}: the primary's istiod never takes charge of this remote (no istio-ca-root-cert, no injector CA)"
+                ),
+            );
+        }
+    }
+    for d in ist::istiods(ctx.render(primary)) {
+        let value = ist::env_value(d, "discovery", "EXTERNAL_ISTIOD");
+        if value != Some("true") {
+            out.error(
+                CLUSTER_ID,
+                primary,
+                Some(ObjectRef::of(d)),
+                format!(
+                    "field spec.template.spec.containers[name=discovery].env[name=EXTERNAL_ISTIOD]: {value:?}, not \"true\": this istiod never takes charge of its remote {}",
+                    c.name
+                ),
+            );
+        }
+    }
+}
+
+/// The remote's control-plane Namespace annotation naming the istiods that lead it.
+const CONTROL_PLANE_CLUSTERS: &str = "topology.istio.io/controlPlaneClusters";
 
 /// meshNetworks must not file a cluster's registry under another cluster's network.
 fn mesh_networks(ctx: &Ctx, c: &ClusterView, render: &Render, out: &mut Findings) {
