@@ -502,3 +502,39 @@ fn a_remote_the_primary_does_not_take_in_charge_fails_cluster_id() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_remote_injected_without_its_cluster_and_network_in_the_webhook_path_fails() {
+    // The remote's pods are injected by east's istiod, whose injector values say east and
+    // east-net; only /inject/cluster/west/net/west-net overrides them (istio/istio
+    // pkg/kube/inject/webhook.go parseInjectEnvs, inject.go extractClusterAndNetwork).
+    let config = format!("{CONFIGS}/primary-remote.yaml");
+    let root = scratch("injection-path");
+    let (dirs, _) = render_mesh(&config, &root);
+    let remote = dirs.iter().find(|(c, _)| c == "west").unwrap().1.join("10-remote.yaml");
+    let text = common::read(&remote);
+    let right = "/inject/cluster/west/net/west-net";
+    assert!(text.contains(right));
+    // The chart's default path.
+    std::fs::write(&remote, text.replace(right, "/inject")).unwrap();
+    let report = check_dirs(&config, &dirs);
+    let mut errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    errors.sort();
+    errors.dedup();
+    assert_eq!(errors, [("cluster-id", "west"), ("network", "west")], "{:#?}", findings(&report.errors));
+    // A webhook by URL (the chart's istiodRemote.injectionURL): the path of the URL counts.
+    let service = "    service:\n      name: istiod-canary\n      namespace: \"istio-system\"\n      path: \"/inject/cluster/west/net/west-net\"\n      port: 443\n";
+    assert!(text.contains(service));
+    let by_url =
+        text.replace(service, "    url: \"https://east-ew.example.com:15017/inject/cluster/west/net/west-net\"\n");
+    std::fs::write(&remote, &by_url).unwrap();
+    let report = check_dirs(&config, &dirs);
+    assert!(report.errors.is_empty(), "{:#?}", findings(&report.errors));
+    std::fs::write(&remote, by_url.replace("/cluster/west/", "/cluster/east/")).unwrap();
+    let report = check_dirs(&config, &dirs);
+    let mut errors: Vec<(&str, &str)> = report.errors.iter().map(|f| (f.check, f.cluster.as_str())).collect();
+    errors.dedup();
+    assert_eq!(errors, [("cluster-id", "west")], "{:#?}", findings(&report.errors));
+    assert!(report.errors[0].message.contains("\"east\""), "{}", report.errors[0].message);
+    let _ = std::fs::remove_dir_all(&root);
+}

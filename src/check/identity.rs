@@ -27,8 +27,8 @@ pub const MODE: &str = "mode";
 pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: MESH_ID, reads: &["ConfigMap"], about: "the same meshID everywhere (mesh config defaultConfig.meshId, injector global.meshID)" },
     CheckInfo { id: TRUST_DOMAIN, reads: &["ConfigMap"], about: "the same trust domain everywhere, or the cluster's own where the config gives one (mesh config trustDomain)" },
-    CheckInfo { id: NETWORK, reads: &["Namespace", "ConfigMap", "Deployment", "DaemonSet"], about: "each cluster's network on its control-plane Namespace, injector values, east-west gateway pods and ztunnel" },
-    CheckInfo { id: CLUSTER_ID, reads: &["Deployment", "ConfigMap", "DaemonSet", "Namespace"], about: "CLUSTER_ID (istiod), clusterName (injector) and ISTIO_META_CLUSTER_ID (ztunnel) equal the cluster name; a remote's Namespace names its primary in topology.istio.io/controlPlaneClusters and the primary's istiod has EXTERNAL_ISTIOD=true" },
+    CheckInfo { id: NETWORK, reads: &["Namespace", "ConfigMap", "Deployment", "DaemonSet", "MutatingWebhookConfiguration"], about: "each cluster's network on its control-plane Namespace, injector values, east-west gateway pods and ztunnel" },
+    CheckInfo { id: CLUSTER_ID, reads: &["Deployment", "ConfigMap", "DaemonSet", "Namespace", "MutatingWebhookConfiguration"], about: "CLUSTER_ID (istiod), clusterName (injector) and ISTIO_META_CLUSTER_ID (ztunnel) equal the cluster name; a remote's injection webhook path names its cluster and network, its Namespace names its primary in topology.istio.io/controlPlaneClusters, and the primary's istiod has EXTERNAL_ISTIOD=true" },
     CheckInfo { id: NETWORKS_UNIQUE, reads: &["ConfigMap"], about: "meshNetworks puts each cluster's registry under its own network only" },
     CheckInfo { id: MODE, reads: &["Deployment", "DaemonSet"], about: "the data-plane mode of each render (istiod's PILOT_ENABLE_AMBIENT, AMBIENT_ENABLE_MULTI_NETWORK, ztunnel) is the config's" },
 ];
@@ -136,6 +136,7 @@ pub fn run(ctx: &Ctx, out: &mut Findings) {
         mode(ctx, c, render, out);
         if c.config_cluster != c.name {
             remote_taken_in_charge(ctx, c, render, out);
+            remote_injection_path(c, render, out);
         }
     }
 }
@@ -174,6 +175,47 @@ fn remote_taken_in_charge(ctx: &Ctx, c: &ClusterView, render: &Render, out: &mut
                     c.name
                 ),
             );
+        }
+    }
+}
+
+/// A remote's pods are injected by its primary's istiod, whose injector values name the
+/// primary's cluster and network; only the webhook's path `/inject/cluster/<c>/net/<n>`
+/// overrides them (istio/istio pkg/kube/inject/webhook.go `parseInjectEnvs`,
+/// `URLParameterToEnv`; inject.go `extractClusterAndNetwork`). Without it the remote's
+/// proxies report the primary's cluster ID and network.
+fn remote_injection_path(c: &ClusterView, render: &Render, out: &mut Findings) {
+    let webhooks = render
+        .kind("admissionregistration.k8s.io", "MutatingWebhookConfiguration")
+        .filter(|w| w.name.starts_with("istio-sidecar-injector") || w.name.starts_with("istio-revision-tag"));
+    for w in webhooks {
+        for (i, hook) in w.at("/webhooks").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let path = hook.pointer("/clientConfig/service/path").and_then(Value::as_str).or_else(|| {
+                let url = hook.pointer("/clientConfig/url").and_then(Value::as_str)?;
+                let rest = url.split_once("://").map_or(url, |(_, r)| r);
+                Some(rest.find('/').map_or("", |at| &rest[at..]))
+            });
+            let Some(path) = path else { continue };
+            let parts: Vec<&str> = path.trim_end_matches('/').splitn(3, '/').nth(2).unwrap_or("").split('/').collect();
+            let param = |key: &str| {
+                parts.chunks(2).find(|kv| kv.len() == 2 && kv[0] == key).map(|kv| kv[1].replace("--slash--", "/"))
+            };
+            for (key, check, want) in [("cluster", CLUSTER_ID, &c.name), ("net", NETWORK, &c.network)] {
+                let got = param(key);
+                if got.as_deref() != Some(want.as_str()) {
+                    out.error(
+                        check,
+                        &c.name,
+                        Some(ObjectRef::of(w)),
+                        format!(
+                            "field webhooks[{i}].clientConfig path {path:?}: {key} is {got:?}, not {want:?}: the primary's injector gives this remote's pods its own {} instead (set istiodRemote.injectionPath=/inject/cluster/{}/net/{})",
+                            if key == "cluster" { "cluster ID" } else { "network" },
+                            c.name,
+                            c.network
+                        ),
+                    );
+                }
+            }
         }
     }
 }
