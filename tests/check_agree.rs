@@ -538,3 +538,20 @@ fn a_remote_injected_without_its_cluster_and_network_in_the_webhook_path_fails()
     assert!(report.errors[0].message.contains("\"east\""), "{}", report.errors[0].message);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn the_golden_remote_profile_input_checks_clean_as_wests_render() {
+    // testdata/golden/primary-remote-west-remote-profile/input.yaml stands for the remote
+    // profile in the golden and routes tests (webhook by URL, injector ConfigMap): made into
+    // west's render in place of the real chart's, the mesh is as clean.
+    let config = format!("{CONFIGS}/primary-remote.yaml");
+    let root = scratch("golden-remote");
+    let (dirs, _) = render_mesh(&config, &root);
+    let remote = dirs.iter().find(|(c, _)| c == "west").unwrap().1.join("10-remote.yaml");
+    let golden = common::read(common::repo().join("testdata/golden/primary-remote-west-remote-profile/input.yaml"));
+    std::fs::write(&remote, eastwest(&golden, &config, "west").0).unwrap();
+    let report = check_dirs(&config, &dirs);
+    assert!(report.errors.is_empty(), "{:#?}", findings(&report.errors));
+    assert!(!report.paths.is_empty() && report.paths.iter().all(|p| p.ok), "{:?}", report.paths);
+    let _ = std::fs::remove_dir_all(&root);
+}
