@@ -10,7 +10,9 @@
 //!   istiod.yaml; ambient: istiod-ambient.yaml and ztunnel.yaml);
 //! - a remote ("Primary-remote, step by step"): `05-standalone.yaml`, the standalone set
 //!   (step 2), then `10-remote.yaml`, the istiod chart's remote profile through eastwest
-//!   (step 3; the real chart's remote profile, testdata/check/remote-canary-west.yaml);
+//!   (step 3; the real chart's remote profile, testdata/check/remote-*.yaml);
+//! - a config with `spec.revision: canary`: the istiod chart rendered with that revision
+//!   (testdata/check/istiod-canary.yaml), as a user installs it;
 //! - `20-<service>.yaml` for each service where it runs: its own Service and Deployment
 //!   (what `helm template NAME testdata/charts/app` renders) through eastwest.
 
