@@ -443,7 +443,9 @@ fn item12_warnings_are_krm_results() {
 fn item13_one_object_per_host_per_cluster() {
     for config in [PR, "testdata/configs/three-clusters.yaml", "testdata/configs/two-clusters.yaml"] {
         for c in ["east", "west", "north", "us", "eu", "ap"] {
-            let Ok(out) = eastwest::run("", &eastwest::Options { standalone: true, ..options(config, Some(c)) }) else { continue };
+            let Ok(out) = eastwest::run("", &eastwest::Options { standalone: true, ..options(config, Some(c)) }) else {
+                continue;
+            };
             let objs = objects(&out);
             let mut seen = std::collections::HashSet::new();
             for se in objs.iter().filter(|v| key(v).0 == "ServiceEntry") {

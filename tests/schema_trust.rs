@@ -44,7 +44,8 @@ fn every_generated_certificate_validates() {
                 if cluster == &"ap" && config == &"testdata/configs/trust-three-clusters.yaml" && !input.is_empty() {
                     continue;
                 }
-                let output = if input.is_empty() { generate(config, Some(cluster)) } else { run(input, config, Some(cluster)) };
+                let output =
+                    if input.is_empty() { generate(config, Some(cluster)) } else { run(input, config, Some(cluster)) };
                 for cert in objects(&output).iter().filter(|v| v["kind"] == "Certificate") {
                     if let Err(problems) = crd_schema::validate_object(&schemas, cert) {
                         panic!("{config} --cluster {cluster}: the Certificate is invalid:\n{}", problems.join("\n"));

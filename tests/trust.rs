@@ -145,7 +145,9 @@ fn the_config_reaches_the_certificate_as_written() {
     config["spec"]["meshID"] = json!("other-mesh");
     config["spec"]["trust"]["certManager"]["issuerRef"] =
         json!({"kind": "AWSPCAClusterIssuer", "name": "pca", "group": "awspca.cert-manager.io"});
-    let cert = the_certificate(&eastwest::run("", &eastwest::Options { standalone: true, ..inline(config, Some("b")) }).expect("runs"));
+    let cert = the_certificate(
+        &eastwest::run("", &eastwest::Options { standalone: true, ..inline(config, Some("b")) }).expect("runs"),
+    );
     assert_eq!(cert["metadata"]["namespace"], "mesh-system");
     assert_eq!(cert["spec"]["commonName"], "b");
     assert_eq!(cert["spec"]["subject"]["organizationalUnits"], json!(["other-mesh"]));
