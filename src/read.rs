@@ -378,7 +378,7 @@ fn object(doc: usize, item: Option<usize>, node: &Node, number: usize) -> Result
     let shape = match &node.content {
         crate::yaml::Content::Map { .. } => None,
         crate::yaml::Content::Seq { .. } => Some("a list"),
-        crate::yaml::Content::Alias(_) => Some("an alias"),
+        crate::yaml::Content::Alias(..) => Some("an alias"),
         crate::yaml::Content::Scalar { .. } => Some("a scalar"),
     };
     if let Some(what) = shape {

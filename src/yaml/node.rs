@@ -6,6 +6,7 @@
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::scalar::resolve_plain;
 
@@ -24,15 +25,17 @@ pub enum Style {
     Folded,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     Scalar { text: String, style: Style, tag: Option<String> },
     Map { entries: Vec<(Node, Node)>, flow: bool },
     Seq { items: Vec<Node>, flow: bool },
-    Alias(usize),
+    /// `*name`: the anchor's id and a shared copy of the node it names, so readers see
+    /// through an alias the way Kubernetes does (each alias reads as a copy).
+    Alias(usize, Arc<Node>),
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Byte offset of the node's first character (after any anchor or tag for collections
     /// whose start the parser reports there).
@@ -58,15 +61,78 @@ pub struct SyntaxError {
 }
 
 impl Node {
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        match &self.content {
-            Content::Map { entries, .. } => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)).map(|(_, v)| v),
-            _ => None,
+    /// The node an alias names (itself for anything else).
+    pub fn resolved(&self) -> &Node {
+        let mut node = self;
+        // Aliases never chain deeper than the anchors defined before them; bound it anyway.
+        for _ in 0..MAX_DEPTH {
+            match &node.content {
+                Content::Alias(_, target) => node = target,
+                _ => return node,
+            }
+        }
+        node
+    }
+
+    pub fn is_alias(&self) -> bool {
+        matches!(self.content, Content::Alias(..))
+    }
+
+    /// A `<<` merge key (YAML 1.1, which Kubernetes reads): plain `<<` or tagged `!!merge`.
+    pub fn is_merge_key(&self) -> bool {
+        match &self.resolved().content {
+            Content::Scalar { text, style: Style::Plain, tag: None } => text == "<<",
+            Content::Scalar { tag: Some(t), .. } => t.ends_with(":merge"),
+            _ => false,
         }
     }
 
+    /// The mappings a `<<` value merges in, in priority order (a mapping, or a list of them).
+    fn merge_sources(&self) -> Vec<&Node> {
+        let value = self.resolved();
+        match &value.content {
+            Content::Map { .. } => vec![value],
+            Content::Seq { items, .. } => items.iter().map(Node::resolved).filter(|n| n.is_map()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Does this mapping take entries from `<<` merge keys?
+    pub fn has_merge(&self) -> bool {
+        self.entries().iter().any(|(k, _)| k.is_merge_key())
+    }
+
+    /// The value of `key`, read as Kubernetes reads it: through aliases, and from `<<`
+    /// merges when the mapping does not set it itself.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        if let Some((_, v)) = self.entry(key) {
+            return Some(v);
+        }
+        self.merged_get(key, 0)
+    }
+
+    /// The value `key` gets from this mapping's `<<` merges only.
+    pub fn merged_get(&self, key: &str, depth: usize) -> Option<&Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let merges = self.entries().iter().filter(|(k, _)| k.is_merge_key());
+        for (_, value) in merges {
+            for source in value.merge_sources() {
+                if let Some((_, v)) = source.entry(key) {
+                    return Some(v);
+                }
+                if let Some(v) = source.merged_get(key, depth + 1) {
+                    return Some(v);
+                }
+            }
+        }
+        None
+    }
+
+    /// The explicit entry for `key` (not one provided by a merge).
     pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
-        match &self.content {
+        match &self.resolved().content {
             Content::Map { entries, .. } => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)),
             _ => None,
         }
@@ -79,7 +145,7 @@ impl Node {
 
     /// The raw text of a scalar, whatever it resolves to.
     pub fn scalar_text(&self) -> Option<&str> {
-        match &self.content {
+        match &self.resolved().content {
             Content::Scalar { text, .. } => Some(text),
             _ => None,
         }
@@ -87,35 +153,74 @@ impl Node {
 
     /// The scalar's value when Kubernetes would read it as a string.
     pub fn as_str(&self) -> Option<&str> {
-        match &self.content {
+        match &self.resolved().content {
             Content::Scalar { text, style: Style::Plain, tag: None } => {
                 matches!(resolve_plain(text), Value::String(_)).then_some(text.as_str())
+            }
+            Content::Scalar { text, tag: Some(t), .. } if !t.ends_with(":str") && t.starts_with("tag:yaml.org,2002:") => {
+                matches!(scalar_to_json(text, Style::Plain, Some(t)), Value::String(_)).then_some(text.as_str())
             }
             Content::Scalar { text, .. } => Some(text),
             _ => None,
         }
     }
 
+    /// The explicit entries of a mapping (through an alias; `<<` entries included as
+    /// written: see [`Node::merged_entries`] for what Kubernetes reads).
     pub fn entries(&self) -> &[(Node, Node)] {
-        match &self.content {
+        match &self.resolved().content {
             Content::Map { entries, .. } => entries,
             _ => &[],
         }
     }
 
+    /// Every key and value of a mapping as Kubernetes reads it: explicit entries first,
+    /// then the keys `<<` merges provide and the mapping does not set.
+    pub fn merged_entries(&self) -> Vec<(&Node, &Node)> {
+        let mut out: Vec<(&Node, &Node)> =
+            self.entries().iter().filter(|(k, _)| !k.is_merge_key()).map(|(k, v)| (k, v)).collect();
+        if !self.has_merge() {
+            return out;
+        }
+        let mut seen: std::collections::HashSet<&str> = out.iter().filter_map(|(k, _)| k.scalar_text()).collect();
+        let mut pending: Vec<&Node> = vec![self.resolved()];
+        let mut rounds = 0;
+        while let Some(map) = pending.pop() {
+            rounds += 1;
+            if rounds > MAX_DEPTH {
+                break;
+            }
+            for (_, value) in map.entries().iter().filter(|(k, _)| k.is_merge_key()) {
+                for source in value.merge_sources() {
+                    for (k, v) in source.entries().iter().filter(|(k, _)| !k.is_merge_key()) {
+                        if let Some(name) = k.scalar_text() {
+                            if seen.insert(name) {
+                                out.push((k, v));
+                            }
+                        }
+                    }
+                    if source.has_merge() {
+                        pending.insert(0, source);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn items(&self) -> &[Node] {
-        match &self.content {
+        match &self.resolved().content {
             Content::Seq { items, .. } => items,
             _ => &[],
         }
     }
 
     pub fn is_map(&self) -> bool {
-        matches!(self.content, Content::Map { .. })
+        matches!(self.resolved().content, Content::Map { .. })
     }
 
     pub fn is_seq(&self) -> bool {
-        matches!(self.content, Content::Seq { .. })
+        matches!(self.resolved().content, Content::Seq { .. })
     }
 
     pub fn is_flow(&self) -> bool {
@@ -128,24 +233,30 @@ impl Node {
             if resolve_plain(text).is_null())
     }
 
-    /// The node as JSON, read the way Kubernetes reads YAML (1.1 scalars, aliases expanded).
-    pub fn to_json(&self, anchors: &Anchors) -> Value {
+    /// The node as JSON, read the way Kubernetes reads YAML (1.1 scalars, aliases expanded,
+    /// `<<` merges applied).
+    pub fn to_json(&self, _anchors: &Anchors) -> Value {
+        self.json()
+    }
+
+    fn json(&self) -> Value {
         match &self.content {
             Content::Scalar { text, style, tag } => scalar_to_json(text, *style, tag.as_deref()),
-            Content::Map { entries, .. } => {
+            Content::Map { .. } => {
                 let mut map = serde_json::Map::new();
-                for (k, v) in entries {
-                    let key = match k.to_json(anchors) {
+                for (k, v) in self.merged_entries() {
+                    let key = match k.json() {
                         Value::String(s) => s,
                         Value::Null => "null".to_owned(),
                         other => other.to_string(),
                     };
-                    map.insert(key, v.to_json(anchors));
+                    // An explicit key wins over a merged one, and the first merge over later ones.
+                    map.entry(key).or_insert_with(|| v.json());
                 }
                 Value::Object(map)
             }
-            Content::Seq { items, .. } => Value::Array(items.iter().map(|i| i.to_json(anchors)).collect()),
-            Content::Alias(id) => anchors.get(*id).map(|n| n.to_json(anchors)).unwrap_or(Value::Null),
+            Content::Seq { items, .. } => Value::Array(items.iter().map(Node::json).collect()),
+            Content::Alias(_, target) => target.json(),
         }
     }
 }
@@ -160,39 +271,19 @@ fn scalar_to_json(text: &str, style: Style, tag: Option<&str>) -> Value {
     }
 }
 
-/// Anchored nodes of one document, for reading through aliases.
+/// Kept for callers of [`Node::to_json`]: aliases now carry the node they name, so
+/// nothing needs collecting.
 pub struct Anchors<'a> {
-    by_id: HashMap<usize, &'a Node>,
+    _root: std::marker::PhantomData<&'a Node>,
 }
 
 impl<'a> Anchors<'a> {
-    pub fn of(root: &'a Node) -> Self {
-        let mut by_id = HashMap::new();
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
-            if node.anchor != 0 {
-                by_id.insert(node.anchor, node);
-            }
-            match &node.content {
-                Content::Map { entries, .. } => {
-                    for (k, v) in entries {
-                        stack.push(k);
-                        stack.push(v);
-                    }
-                }
-                Content::Seq { items, .. } => stack.extend(items.iter()),
-                _ => {}
-            }
-        }
-        Anchors { by_id }
+    pub fn of(_root: &'a Node) -> Self {
+        Anchors { _root: std::marker::PhantomData }
     }
 
     pub fn none() -> Anchors<'static> {
-        Anchors { by_id: HashMap::new() }
-    }
-
-    fn get(&self, id: usize) -> Option<&'a Node> {
-        self.by_id.get(&id).copied()
+        Anchors { _root: std::marker::PhantomData }
     }
 }
 
@@ -298,6 +389,8 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
     // Expanded size of each anchored node, and of the document so far.
     let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
     let mut expanded: u64 = 0;
+    // A shared copy of every anchored node, for the aliases that name it.
+    let mut anchored: HashMap<usize, Arc<Node>> = HashMap::new();
     // Set once the root mapping's `kind` says this document need not be kept whole.
     let mut skip_rest = false;
 
@@ -316,6 +409,7 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
             Event::DocumentStart(_) => {
                 expanded = 0;
                 anchor_sizes.clear();
+                anchored.clear();
                 skip_rest = false;
                 None
             }
@@ -334,7 +428,11 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                         message: format!("aliases expand the document beyond {MAX_EXPANDED_NODES} nodes (alias bomb?)"),
                     });
                 }
-                Some(Node { start, end, anchor: 0, content: Content::Alias(id) })
+                // An anchor inside a subtree that was not stored reads as null.
+                let target = anchored.get(&id).cloned().unwrap_or_else(|| {
+                    Arc::new(Node { start, end: start, anchor: 0, content: Content::Scalar { text: String::new(), style: Style::Plain, tag: None } })
+                });
+                Some(Node { start, end, anchor: 0, content: Content::Alias(id, target) })
             }
             Event::Scalar(value, style, anchor, tag) => {
                 expanded = expanded.saturating_add(1);
@@ -436,6 +534,9 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
             }
         };
         if let Some(node) = finished {
+            if node.anchor != 0 {
+                anchored.insert(node.anchor, Arc::new(node.clone()));
+            }
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Frame::Seq { items, .. }) => items.push(node),
