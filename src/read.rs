@@ -47,6 +47,8 @@ pub struct Object<'a> {
     pub doc: usize,
     pub item: Option<usize>,
     pub node: &'a Node,
+    /// The `items` sequence holding it, for an item of a List or ResourceList.
+    pub list: Option<&'a Node>,
     pub api_version: &'a str,
     pub kind: &'a str,
     pub name: &'a str,
@@ -338,9 +340,12 @@ impl<'a> Input<'a> {
         for (doc_index, doc) in self.docs.iter().enumerate() {
             let root = &doc.root;
             if self.holds_items(doc) {
-                for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
-                    objects.push(object(doc_index, Some(i), item, i + 1)?);
-                }
+                let mut counter = 0;
+                push_items(doc_index, root, &mut counter, 0, &mut objects)?;
+            } else if is_nested_list(root) {
+                // A `kind: List` document among others: kubectl reads its items as objects.
+                let mut counter = 0;
+                push_items(doc_index, root, &mut counter, 1, &mut objects)?;
             } else if !root.is_null() {
                 objects.push(object(doc_index, None, root, doc.number)?);
             }
@@ -355,6 +360,35 @@ impl<'a> Input<'a> {
             _ => None,
         }
     }
+}
+
+/// An object that is itself a `v1` List with `items`: its items are the objects.
+fn is_nested_list(node: &Node) -> bool {
+    node.get("kind").and_then(Node::as_str) == Some("List")
+        && node.get("apiVersion").and_then(Node::as_str) == Some("v1")
+        && node.get("items").is_some_and(Node::is_seq)
+}
+
+/// The items of a List or ResourceList, and of every List inside it, numbered in order.
+fn push_items<'a>(
+    doc: usize,
+    list: &'a Node,
+    counter: &mut usize,
+    depth: usize,
+    out: &mut Vec<Object<'a>>,
+) -> Result<(), Error> {
+    let Some(items) = list.get("items") else { return Ok(()) };
+    for (i, item) in items.items().iter().enumerate() {
+        if depth < 16 && is_nested_list(item) {
+            push_items(doc, item, counter, depth + 1, out)?;
+            continue;
+        }
+        *counter += 1;
+        let mut obj = object(doc, Some(i), item, *counter)?;
+        obj.list = Some(items);
+        out.push(obj);
+    }
+    Ok(())
 }
 
 /// A single document holding a List or ResourceList decides the shape.
@@ -396,7 +430,7 @@ fn object(doc: usize, item: Option<usize>, node: &Node, number: usize) -> Result
     let name =
         metadata.and_then(|m| m.get("name").or_else(|| m.get("generateName"))).and_then(Node::as_str).unwrap_or("");
     let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::as_str);
-    Ok(Object { doc, item, node, api_version, kind, name, namespace, number })
+    Ok(Object { doc, item, node, list: None, api_version, kind, name, namespace, number })
 }
 
 /// Read a node as JSON for typed decoding (config, embedded values).

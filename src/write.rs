@@ -67,13 +67,10 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             })?;
         }
         for &i in removed {
-            match plan.objects[i].item {
-                Some(item) => {
-                    if let Some(items) = doc.root.get("items") {
-                        editor.remove_item(items, item);
-                    }
-                }
-                None => editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 }),
+            match (plan.objects[i].item, plan.objects[i].list) {
+                (Some(item), Some(items)) => editor.remove_item(items, item),
+                (Some(_), None) => {}
+                (None, _) => editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 }),
             }
         }
         if append_here && !appended_to_list {
@@ -102,5 +99,14 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             }
         }
     }
+    // Generated documents end their lines the way the stream does.
+    if uses_crlf(text) {
+        tail = tail.replace('\n', "\r\n");
+    }
     Ok(Rendered { patches, tail })
+}
+
+/// Does the stream end its lines with CRLF (judged by its first line break)?
+fn uses_crlf(text: &str) -> bool {
+    text.find('\n').is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
 }

@@ -447,9 +447,41 @@ impl<'t> Editor<'t> {
                         end -= 1;
                     }
                 }
+                if self.keeps_trailing_lines(node) {
+                    // `|+`: the blank lines after the content are part of the value; new
+                    // lines go after them, or the value would lose its final newlines.
+                    end = self.after_blank_lines(end);
+                }
                 end
             }
             _ => node.end,
+        }
+    }
+
+    /// Is this block scalar's chomping indicator `+` (keep)? The header (`|+`, `>2+`) is
+    /// the last token before the content.
+    fn keeps_trailing_lines(&self, node: &Node) -> bool {
+        let before = &self.text[..node.start.min(self.text.len())];
+        let Some(header_at) = before.rfind(['|', '>']) else { return false };
+        let header = &before[header_at + 1..];
+        let header = header.split(['#', '\n', '\r']).next().unwrap_or("");
+        header.trim_end().contains('+')
+    }
+
+    /// From the end of a line, past the whitespace-only lines that follow it: the
+    /// position of the last such line's break (so the next line starts right after it).
+    fn after_blank_lines(&self, mut end: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        loop {
+            let next_line = self.after_line(end);
+            if next_line >= bytes.len() || next_line == end {
+                return end;
+            }
+            let line_end = self.text[next_line..].find(['\n', '\r']).map_or(bytes.len(), |i| next_line + i);
+            if !self.text[next_line..line_end].trim_matches([' ', '\t']).is_empty() || line_end == bytes.len() {
+                return end;
+            }
+            end = line_end;
         }
     }
 

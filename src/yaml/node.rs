@@ -375,8 +375,40 @@ pub fn parse_documents_pruned(
 ) -> Result<Vec<ParsedDoc>, SyntaxError> {
     match super::fast::parse(text, base, pruning) {
         Some(docs) => Ok(docs),
-        None => parse_events(text, base, pruning),
+        None => parse_events_like_go_yaml(text, base, pruning),
     }
+}
+
+/// saphyr-parser's message when a tab follows `:` in a flow collection.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+/// [`parse_events`], accepting what go-yaml (Kubernetes' reader) accepts and saphyr-parser
+/// does not: a tab after `:` in a flow mapping (`{a:<TAB>b}`). Each such tab the parser
+/// stops at is read as a space, in a copy of the same length, so every offset still
+/// points into the original text. Tabs inside quoted text never stop the parser.
+fn parse_events_like_go_yaml(
+    text: &str,
+    base: usize,
+    pruning: Option<Pruning>,
+) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    let mut copy: Option<String> = None;
+    for _ in 0..256 {
+        let current = copy.as_deref().unwrap_or(text);
+        match parse_events(current, base, pruning) {
+            Err(e) if e.message == TAB_AFTER_COLON => {
+                let at = e.offset - base;
+                let bytes = current.as_bytes();
+                if at < 2 || bytes.get(at - 1) != Some(&b'\t') || bytes.get(at - 2) != Some(&b':') {
+                    return Err(e);
+                }
+                let mut fixed = current.to_owned();
+                fixed.replace_range(at - 1..at, " ");
+                copy = Some(fixed);
+            }
+            other => return other,
+        }
+    }
+    parse_events(copy.as_deref().unwrap_or(text), base, pruning)
 }
 
 /// [`parse_documents_pruned`] with the full parser alone: built from saphyr-parser's events.
