@@ -38,6 +38,8 @@ pub struct Input<'a> {
     pub text: &'a str,
     pub shape: Shape,
     pub docs: Vec<Doc>,
+    /// What the reader kept of each document (an edited document is read back the same way).
+    pub keep: Keep,
 }
 
 /// A Kubernetes object somewhere in the input.
@@ -152,7 +154,7 @@ pub enum Keep {
     KindsWhere(fn(&str) -> bool),
 }
 
-fn prune(root: &mut Node, keep: Keep) {
+pub(crate) fn prune(root: &mut Node, keep: Keep) {
     let Keep::KindsWhere(wanted) = keep else { return };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if kind.is_empty() || wanted(kind) || matches!(kind, "List" | "ResourceList") {
@@ -162,6 +164,22 @@ fn prune(root: &mut Node, keep: Keep) {
         entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
         entries.shrink_to_fit();
     }
+}
+
+/// Parse one document's text again as the reader did (same pruning): the `index`-th
+/// document of the chunk. For checking an edited document.
+pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Node>, String> {
+    let pruning = match keep {
+        Keep::Everything => None,
+        Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
+    };
+    let mut docs = parse_documents_pruned(text, 0, pruning).map_err(|e| e.message)?;
+    if index >= docs.len() {
+        return Ok(None);
+    }
+    let mut root = docs.swap_remove(index).root;
+    prune(&mut root, keep);
+    Ok(Some(root))
 }
 
 /// A parsed root with its chunk's byte range.
@@ -306,13 +324,13 @@ impl<'a> Input<'a> {
                         Some(Shape::ResourceList) => Shape::ResourceList,
                         _ => Shape::Json,
                     };
-                    return Ok(Input { text, shape, docs });
+                    return Ok(Input { text, shape, docs, keep });
                 }
                 Err(message) => {
                     // Maybe YAML flow style after all; if not, the JSON message is the useful one.
                     let chunks = split_chunks(text);
                     return match parse_chunks(text, &chunks, keep) {
-                        Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs }),
+                        Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs, keep }),
                         Err(_) => Err(Error::Input(message)),
                     };
                 }
@@ -321,7 +339,7 @@ impl<'a> Input<'a> {
         let chunks = split_chunks(text);
         let docs = parse_chunks(text, &chunks, keep)?;
         let shape = list_shape(&docs).unwrap_or(Shape::Stream);
-        Ok(Input { text, shape, docs })
+        Ok(Input { text, shape, docs, keep })
     }
 
     /// Is this document a container (List, ResourceList) whose `items` are the objects?

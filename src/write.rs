@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::read::{Input, Object, Shape};
+use crate::read::{node_json, Input, Object, Shape};
 use crate::transform::Edits;
 use crate::yaml::edit::write_patched;
-use crate::yaml::{emit, Change, Editor, Patch, Slot};
+use crate::yaml::{emit, verify, Change, Editor, Node, Patch, Slot};
 
 /// Everything the pipeline decided, for one input.
 pub struct Plan<'a> {
@@ -81,6 +81,11 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
                 .apply(&doc.root, Slot::Root, &change, "")
                 .map_err(|e| Error::Input(format!("document {}: field {}: {}", doc.number, e.field, e.message)))?;
         }
+        let whole_document_removed = removed.iter().any(|&i| plan.objects[i].item.is_none());
+        if !whole_document_removed && !editor.patches.is_empty() {
+            let appended = if append_here && appended_to_list_by(doc_index, input, plan) { &plan.generated[..] } else { &[] };
+            verify_document(input, doc_index, &editor.patches, changed, removed, appended, plan)?;
+        }
         patches.append(&mut editor.patches);
     }
 
@@ -104,6 +109,120 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
         tail = tail.replace('\n', "\r\n");
     }
     Ok(Rendered { patches, tail })
+}
+
+/// Is `doc_index` the first document holding items, the one generated objects go to?
+fn appended_to_list_by(doc_index: usize, input: &Input, plan: &Plan) -> bool {
+    !plan.generated.is_empty() && input.docs.iter().position(|d| input.holds_items(d)) == Some(doc_index)
+}
+
+/// The item indexes leading from `root` through nested `items` lists to `target`.
+fn locate(root: &Node, target: &Node, depth: usize) -> Option<Vec<usize>> {
+    if std::ptr::eq(root, target) {
+        return Some(Vec::new());
+    }
+    if depth > 16 {
+        return None;
+    }
+    let items = root.get("items")?.items();
+    items.iter().enumerate().find_map(|(i, item)| {
+        let mut path = locate(item, target, depth + 1)?;
+        path.insert(0, i);
+        Some(path)
+    })
+}
+
+fn at_path<'v>(value: &'v mut Value, path: &[usize]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |v, &i| v.get_mut("items")?.get_mut(i))
+}
+
+/// Read the edited document back and compare it, as data, with the input's data plus
+/// exactly the planned changes, removals and appended items. Any difference is an
+/// internal error: the stream is not written.
+fn verify_document(
+    input: &Input,
+    doc_index: usize,
+    doc_patches: &[Patch],
+    changed: &[(usize, &Change)],
+    removed: &[usize],
+    appended: &[Value],
+    plan: &Plan,
+) -> Result<(), Error> {
+    let doc = &input.docs[doc_index];
+    let mut expected = node_json(&doc.root);
+    let mut decoded_changes: Vec<(Vec<usize>, &Change)> = Vec::new();
+    for &(i, change) in changed {
+        let path = locate(&doc.root, plan.objects[i].node, 0).ok_or_else(|| internal(doc.number, "cannot find an edited object"))?;
+        if let Some(target) = at_path(&mut expected, &path) {
+            verify::plan(target, change);
+        }
+        decoded_changes.push((path, change));
+    }
+    let mut removals: Vec<(Vec<usize>, usize)> = Vec::new();
+    for &i in removed {
+        let obj = &plan.objects[i];
+        if let (Some(item), Some(list)) = (obj.item, obj.list) {
+            let owner = locate(&doc.root, obj.node, 0).map(|mut p| {
+                p.pop();
+                p
+            });
+            if let Some(owner) = owner.filter(|_| list.items().get(item).is_some_and(|n| std::ptr::eq(n, obj.node))) {
+                removals.push((owner, item));
+            }
+        }
+    }
+    // Later items first, so earlier indexes stay right.
+    removals.sort_by(|a, b| b.cmp(a));
+    for (path, _) in &mut decoded_changes {
+        for (owner, item) in &removals {
+            if path.len() > owner.len() && path.starts_with(owner) && path[owner.len()] > *item {
+                path[owner.len()] -= 1;
+            }
+        }
+    }
+    for (owner, item) in removals {
+        if let Some(Value::Array(items)) = at_path(&mut expected, &owner).and_then(|v| v.get_mut("items")) {
+            if item < items.len() {
+                items.remove(item);
+            }
+        }
+    }
+    if !appended.is_empty() {
+        let mut change = Change::default();
+        *change.key("items") = Change::Append(appended.to_vec());
+        verify::plan(&mut expected, &change);
+    }
+
+    // The document's own text with its patches applied, read back as the reader read it.
+    let mut local: Vec<Patch> = doc_patches
+        .iter()
+        .map(|p| Patch { start: p.start - doc.start, end: p.end - doc.start, text: p.text.clone(), rank: p.rank })
+        .collect();
+    let mut edited = Vec::new();
+    let _ = crate::yaml::edit::write_patched(&input.text[doc.start..doc.end], &mut local, &mut edited);
+    let edited = String::from_utf8(edited).map_err(|_| internal(doc.number, "the edit is not UTF-8"))?;
+    let index_in_chunk = input.docs[..doc_index].iter().filter(|d| d.start == doc.start).count();
+    let root = match crate::read::reparse(&edited, index_in_chunk, input.keep) {
+        Ok(Some(root)) => root,
+        Ok(None) => return Err(internal(doc.number, "the edited document is gone")),
+        Err(message) => return Err(internal(doc.number, &format!("the edited text is not valid YAML ({message})"))),
+    };
+    let mut actual = node_json(&root);
+    for (path, change) in decoded_changes {
+        if let Some(target) = at_path(&mut actual, &path) {
+            verify::decode_embedded(target, change);
+        }
+    }
+    match verify::first_difference(&expected, &actual, "") {
+        None => Ok(()),
+        Some(at) => Err(internal(doc.number, &format!("the edited text would not read back as intended at {at}"))),
+    }
+}
+
+fn internal(document: usize, what: &str) -> Error {
+    Error::Input(format!(
+        "internal error: document {document}: {what}; nothing was written (please report this input)"
+    ))
 }
 
 /// Does the stream end its lines with CRLF (judged by its first line break)?
