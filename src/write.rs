@@ -70,7 +70,9 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             match (plan.objects[i].item, plan.objects[i].list) {
                 (Some(item), Some(items)) => editor.remove_item(items, item),
                 (Some(_), None) => {}
-                (None, _) => editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 }),
+                (None, _) => {
+                    editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 })
+                }
             }
         }
         if append_here && !appended_to_list {
@@ -83,7 +85,8 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
         }
         let whole_document_removed = removed.iter().any(|&i| plan.objects[i].item.is_none());
         if !whole_document_removed && !editor.patches.is_empty() {
-            let appended = if append_here && appended_to_list_by(doc_index, input, plan) { &plan.generated[..] } else { &[] };
+            let appended =
+                if append_here && appended_to_list_by(doc_index, input, plan) { &plan.generated[..] } else { &[] };
             verify_document(input, doc_index, &editor.patches, changed, removed, appended, plan)?;
         }
         patches.append(&mut editor.patches);
@@ -152,7 +155,8 @@ fn verify_document(
     let mut expected = node_json(&doc.root);
     let mut decoded_changes: Vec<(Vec<usize>, &Change)> = Vec::new();
     for &(i, change) in changed {
-        let path = locate(&doc.root, plan.objects[i].node, 0).ok_or_else(|| internal(doc.number, "cannot find an edited object"))?;
+        let path = locate(&doc.root, plan.objects[i].node, 0)
+            .ok_or_else(|| internal(doc.number, "cannot find an edited object"))?;
         if let Some(target) = at_path(&mut expected, &path) {
             verify::plan(target, change);
         }
@@ -220,12 +224,39 @@ fn verify_document(
 }
 
 fn internal(document: usize, what: &str) -> Error {
-    Error::Input(format!(
-        "internal error: document {document}: {what}; nothing was written (please report this input)"
-    ))
+    Error::Input(format!("internal error: document {document}: {what}; nothing was written (please report this input)"))
 }
 
 /// Does the stream end its lines with CRLF (judged by its first line break)?
 fn uses_crlf(text: &str) -> bool {
     text.find('\n').is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::OnConflict;
+
+    /// The check itself: a correct edit passes, the same edit at a wrong column, or one
+    /// that changes anything else, is an internal error.
+    #[test]
+    fn verification_refuses_an_edit_that_reads_back_wrong() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {k: v}\n";
+        let input = Input::parse(text).expect("parses");
+        let objects = input.objects().expect("objects");
+        let mut change = Change::default();
+        change.path(&["metadata", "annotations", "x"]).set("val", OnConflict::Error);
+        let plan = Plan { edits: Edits::default(), removed: Vec::new(), generated: Vec::new(), objects: &objects };
+        let changed = [(0, &change)];
+        let at = text.len();
+        let patch = |t: &str| vec![Patch { start: at, end: at, text: t.to_owned(), rank: 0 }];
+        let right = patch("  annotations:\n    x: val\n");
+        verify_document(&input, 0, &right, &changed, &[], &[], &plan).expect("the right edit passes");
+        for wrong in
+            ["    annotations:\n    x: val\n", "  annotations:\n    x: \"n\"\n", "  annotations:\n    x: val\n  z: 1\n"]
+        {
+            let err = verify_document(&input, 0, &patch(wrong), &changed, &[], &[], &plan).expect_err(wrong);
+            assert!(err.to_string().starts_with("internal error: document 1: "), "{err}");
+        }
+    }
 }

@@ -566,7 +566,8 @@ impl<'t> Editor<'t> {
         }
         match &node.content {
             Content::Alias(id, target) if self.changed_anchors.contains(id) => {
-                let already = self.patches.iter().any(|p| p.start <= node.start && node.end <= p.end && p.start < p.end);
+                let already =
+                    self.patches.iter().any(|p| p.start <= node.start && node.end <= p.end && p.start < p.end);
                 if !already {
                     let value = target.to_json(&self.anchors);
                     // Cannot fail: the node is an alias and the slot is not the root.

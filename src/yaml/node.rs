@@ -27,9 +27,19 @@ pub enum Style {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
-    Scalar { text: String, style: Style, tag: Option<String> },
-    Map { entries: Vec<(Node, Node)>, flow: bool },
-    Seq { items: Vec<Node>, flow: bool },
+    Scalar {
+        text: String,
+        style: Style,
+        tag: Option<String>,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        flow: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        flow: bool,
+    },
     /// `*name`: the anchor's id and a shared copy of the node it names, so readers see
     /// through an alias the way Kubernetes does (each alias reads as a copy).
     Alias(usize, Arc<Node>),
@@ -157,7 +167,9 @@ impl Node {
             Content::Scalar { text, style: Style::Plain, tag: None } => {
                 matches!(resolve_plain(text), Value::String(_)).then_some(text.as_str())
             }
-            Content::Scalar { text, tag: Some(t), .. } if !t.ends_with(":str") && t.starts_with("tag:yaml.org,2002:") => {
+            Content::Scalar { text, tag: Some(t), .. }
+                if !t.ends_with(":str") && t.starts_with("tag:yaml.org,2002:") =>
+            {
                 matches!(scalar_to_json(text, Style::Plain, Some(t)), Value::String(_)).then_some(text.as_str())
             }
             Content::Scalar { text, .. } => Some(text),
@@ -386,11 +398,7 @@ const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
 /// does not: a tab after `:` in a flow mapping (`{a:<TAB>b}`). Each such tab the parser
 /// stops at is read as a space, in a copy of the same length, so every offset still
 /// points into the original text. Tabs inside quoted text never stop the parser.
-fn parse_events_like_go_yaml(
-    text: &str,
-    base: usize,
-    pruning: Option<Pruning>,
-) -> Result<Vec<ParsedDoc>, SyntaxError> {
+fn parse_events_like_go_yaml(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
     let mut copy: Option<String> = None;
     for _ in 0..256 {
         let current = copy.as_deref().unwrap_or(text);
@@ -462,7 +470,12 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 }
                 // An anchor inside a subtree that was not stored reads as null.
                 let target = anchored.get(&id).cloned().unwrap_or_else(|| {
-                    Arc::new(Node { start, end: start, anchor: 0, content: Content::Scalar { text: String::new(), style: Style::Plain, tag: None } })
+                    Arc::new(Node {
+                        start,
+                        end: start,
+                        anchor: 0,
+                        content: Content::Scalar { text: String::new(), style: Style::Plain, tag: None },
+                    })
                 });
                 Some(Node { start, end, anchor: 0, content: Content::Alias(id, target) })
             }

@@ -98,7 +98,9 @@ pub fn decode_embedded(target: &mut Value, change: &Change) {
         Change::Keyed { field, items } => {
             if let Value::Array(list) = target {
                 for (key, sub) in items {
-                    if let Some(item) = list.iter_mut().find(|item| item.get(field).and_then(Value::as_str) == Some(key)) {
+                    if let Some(item) =
+                        list.iter_mut().find(|item| item.get(field).and_then(Value::as_str) == Some(key))
+                    {
                         decode_embedded(item, sub);
                     }
                 }
@@ -169,8 +171,12 @@ mod tests {
         c.path(&["metadata", "labels", "n"]).set("x", OnConflict::Error);
         let mut expected = json!({"data": {"mesh": "trustDomain: cluster.local\nother: 1\n"}, "metadata": {}});
         plan(&mut expected, &c);
-        assert_eq!(expected, json!({"data": {"mesh": {"trustDomain": "corp.local", "other": 1}}, "metadata": {"labels": {"n": "x"}}}));
-        let mut actual = json!({"data": {"mesh": "# c\nother: 1\ntrustDomain: corp.local\n"}, "metadata": {"labels": {"n": "x"}}});
+        assert_eq!(
+            expected,
+            json!({"data": {"mesh": {"trustDomain": "corp.local", "other": 1}}, "metadata": {"labels": {"n": "x"}}})
+        );
+        let mut actual =
+            json!({"data": {"mesh": "# c\nother: 1\ntrustDomain: corp.local\n"}, "metadata": {"labels": {"n": "x"}}});
         decode_embedded(&mut actual, &c);
         assert_eq!(first_difference(&expected, &actual, ""), None);
         let mut wrong = json!({"data": {"mesh": "other: 1\ntrustDomain: corp.local\n  x: 1\n"}, "metadata": {"labels": {"n": "x"}}});
