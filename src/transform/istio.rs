@@ -47,6 +47,16 @@ pub fn env_value<'a>(obj: &Object<'a>, container: &str, name: &str) -> Option<&'
     var.get("value").and_then(Node::as_str)
 }
 
+/// Does a container's env var take its value from `valueFrom`?
+pub fn env_value_from(obj: &Object, container: &str, name: &str) -> bool {
+    let Some(c) = containers(obj).iter().find(|c| c.get("name").and_then(Node::as_str) == Some(container)) else {
+        return false;
+    };
+    let var =
+        c.get("env").map_or(&[][..], Node::items).iter().find(|e| e.get("name").and_then(Node::as_str) == Some(name));
+    var.and_then(|v| v.get("valueFrom")).is_some_and(|v| !v.is_null())
+}
+
 /// istiod: the Deployment running pilot's `discovery` container.
 pub fn is_istiod(obj: &Object) -> bool {
     obj.is("apps", "Deployment")
