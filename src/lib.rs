@@ -108,12 +108,13 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
 
 fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error> {
     let all = input.objects()?;
-    let mesh = load_config(input, &all, options)?;
+    let mut mesh = load_config(input, &all, options)?;
     let removed: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
     let kept: Vec<usize> = (0..all.len()).filter(|i| !removed.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
+    transform::adopt_control_plane_namespace(&mut mesh, &view)?;
     let view_edits = transform::run(&mesh, &view)?;
     let generated = generate::run(&mesh, input, &view)?;
     let mut edits = transform::Edits::default();

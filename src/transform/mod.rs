@@ -54,6 +54,44 @@ pub fn conflict_policy(mesh: &Mesh) -> OnConflict {
     }
 }
 
+/// `spec.istioNamespace` when the config does not set it (src/config's default).
+const DEFAULT_ISTIO_NAMESPACE: &str = "istio-system";
+
+/// The control plane's namespace comes from the stream when istiod is in it: a chart
+/// rendered with `-n istio-control --set global.istioNamespace=istio-control` keeps its
+/// Deployment and its ConfigMaps there, and all of them must change, never only some.
+/// A config that names another namespace explicitly is refused, as are istiods in two
+/// namespaces.
+pub fn adopt_control_plane_namespace(mesh: &mut Mesh, objects: &[Object]) -> Result<(), Error> {
+    let mut istiods = objects.iter().filter(|o| istio::is_istiod(o)).filter_map(|o| o.namespace.map(|ns| (o, ns)));
+    let Some((first, namespace)) = istiods.next() else { return Ok(()) };
+    if let Some((other, elsewhere)) = istiods.find(|(_, ns)| ns != &namespace) {
+        return Err(Error::Object {
+            doc: Box::new(other.doc_ref()),
+            field: "metadata.namespace".into(),
+            message: format!(
+                "istiod is in namespace {elsewhere:?} here but in {namespace:?} in {}; render one control plane namespace at a time",
+                first.doc_ref()
+            ),
+        });
+    }
+    let configured = &mesh.spec.istio_namespace;
+    if configured == namespace {
+        return Ok(());
+    }
+    if configured != DEFAULT_ISTIO_NAMESPACE {
+        return Err(Error::Object {
+            doc: Box::new(first.doc_ref()),
+            field: "metadata.namespace".into(),
+            message: format!(
+                "istiod is in namespace {namespace:?} but spec.istioNamespace says {configured:?}; set spec.istioNamespace: {namespace}"
+            ),
+        });
+    }
+    mesh.spec.istio_namespace = namespace.to_owned();
+    Ok(())
+}
+
 /// Run every transform over the objects.
 pub fn run(mesh: &Mesh, objects: &[Object]) -> Result<Edits, Error> {
     let mut edits = Edits::default();
