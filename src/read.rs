@@ -31,6 +31,18 @@ pub struct Doc {
     pub start: usize,
     pub end: usize,
     pub root: Node,
+    /// For a document no transform reads: its identity, while `root` is left an empty
+    /// placeholder. Many small documents then cost a few strings each, not a tree.
+    pub identity: Option<Box<Identity>>,
+}
+
+/// What is kept of a document no transform reads: enough to name it and find it again.
+#[derive(Debug)]
+pub struct Identity {
+    pub api_version: Box<str>,
+    pub kind: Box<str>,
+    pub name: Box<str>,
+    pub namespace: Option<Box<str>>,
 }
 
 /// The whole input, parsed.
@@ -154,16 +166,43 @@ pub enum Keep {
     KindsWhere(fn(&str) -> bool),
 }
 
-pub(crate) fn prune(root: &mut Node, keep: Keep) {
-    let Keep::KindsWhere(wanted) = keep else { return };
+pub(crate) fn prune(root: &mut Node, keep: Keep) -> Option<Box<Identity>> {
+    let Keep::KindsWhere(wanted) = keep else { return None };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-    if kind.is_empty() || wanted(kind) || matches!(kind, "List" | "ResourceList") {
-        return;
+    if kind.is_empty() || matches!(kind, "List" | "ResourceList") {
+        return None;
+    }
+    let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
+    if wanted(kind) && crate::transform::reads_named(kind, name) {
+        return None;
+    }
+    // An object whose identity reads cleanly keeps only that; anything odd keeps its
+    // identity fields as a tree, so `objects` reports it as before.
+    if let Ok(obj) = object(0, None, root, 0) {
+        let identity = Identity {
+            api_version: obj.api_version.into(),
+            kind: obj.kind.into(),
+            name: obj.name.into(),
+            namespace: obj.namespace.map(Into::into),
+        };
+        let start = root.start;
+        *root = Node {
+            start,
+            end: start,
+            anchor: 0,
+            content: crate::yaml::Content::Scalar {
+                text: String::new(),
+                style: crate::yaml::node::Style::Plain,
+                tag: None,
+            },
+        };
+        return Some(Box::new(identity));
     }
     if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
         entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
         entries.shrink_to_fit();
     }
+    None
 }
 
 /// Parse one document's text again as the reader did (same pruning): the `index`-th
@@ -178,12 +217,14 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
         return Ok(None);
     }
     let mut root = docs.swap_remove(index).root;
-    prune(&mut root, keep);
+    if prune(&mut root, keep).is_some() {
+        return Err("an edited document lost its kind".to_owned());
+    }
     Ok(Some(root))
 }
 
-/// A parsed root with its chunk's byte range.
-type ParsedChunk = (usize, usize, Node);
+/// A parsed root with its chunk's byte range (and its identity when pruned).
+type ParsedChunk = (usize, usize, Node, Option<Box<Identity>>);
 /// A syntax error: byte offset and message.
 type ChunkError = (usize, String);
 
@@ -199,8 +240,8 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
             };
             let docs = parse_documents_pruned(chunk, start, pruning).map_err(|e| (e.offset, e.message))?;
             out.extend(docs.into_iter().map(|mut d| {
-                prune(&mut d.root, keep);
-                (start, end, d.root)
+                let identity = prune(&mut d.root, keep);
+                (start, end, d.root, identity)
             }));
         }
         Ok(out)
@@ -245,7 +286,10 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         let (number, chunk) = number_at(offset);
         Error::Syntax { line_col: line_col(text, offset), message, document: number, what: identity_hint(chunk) }
     })?;
-    Ok(parsed.into_iter().map(|(start, end, root)| Doc { number: number_at(start).0, start, end, root }).collect())
+    Ok(parsed
+        .into_iter()
+        .map(|(start, end, root, identity)| Doc { number: number_at(start).0, start, end, root, identity })
+        .collect())
 }
 
 /// Does a chunk hold anything but markers, comments and blank lines?
@@ -364,6 +408,18 @@ impl<'a> Input<'a> {
                 // A `kind: List` document among others: kubectl reads its items as objects.
                 let mut counter = 0;
                 push_items(doc_index, root, &mut counter, 1, &mut objects)?;
+            } else if let Some(id) = &doc.identity {
+                objects.push(Object {
+                    doc: doc_index,
+                    item: None,
+                    node: root,
+                    list: None,
+                    api_version: &id.api_version,
+                    kind: &id.kind,
+                    name: &id.name,
+                    namespace: id.namespace.as_deref(),
+                    number: doc.number,
+                });
             } else if !root.is_null() {
                 objects.push(object(doc_index, None, root, doc.number)?);
             }
@@ -411,7 +467,7 @@ fn push_items<'a>(
 
 /// A single document holding a List or ResourceList decides the shape.
 fn list_shape(docs: &[Doc]) -> Option<Shape> {
-    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null()).collect();
+    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null() || d.identity.is_some()).collect();
     let [doc] = non_empty.as_slice() else { return None };
     let kind = doc.root.get("kind").and_then(Node::as_str)?;
     let api = doc.root.get("apiVersion").and_then(Node::as_str).unwrap_or("");

@@ -45,6 +45,12 @@ pub fn reads_kind(kind: &str) -> bool {
     )
 }
 
+/// Of the kinds above, the objects whose content is read, by name: of ConfigMaps only
+/// Istio's own (`istio`, `istio-<revision>`, `istio-sidecar-injector[-<revision>]`).
+pub fn reads_named(kind: &str, name: &str) -> bool {
+    kind != "ConfigMap" || name.starts_with("istio")
+}
+
 /// What to do with an existing different value that the config also sets.
 pub fn conflict_policy(mesh: &Mesh) -> OnConflict {
     if mesh.spec.override_existing {
