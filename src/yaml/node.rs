@@ -551,13 +551,13 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                     Frame::Map { start: node_start, anchor, flow, entries, .. } => {
                         check_duplicate_keys(&entries)?;
                         let mut node =
-                            Node { start: node_start, end: start, anchor, content: Content::Map { entries, flow } };
+                            Node { start: node_start, end: start, anchor, content: Content::Map { entries: tight(entries), flow } };
                         node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
                     Frame::Seq { start: node_start, anchor, flow, items } => {
                         let mut node =
-                            Node { start: node_start, end: start, anchor, content: Content::Seq { items, flow } };
+                            Node { start: node_start, end: start, anchor, content: Content::Seq { items: tight(items), flow } };
                         node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
@@ -639,6 +639,16 @@ fn style_of(style: ScalarStyle) -> Style {
         ScalarStyle::Literal => Style::Literal,
         ScalarStyle::Folded => Style::Folded,
     }
+}
+
+/// A collection's children without the spare capacity growth left: a kept document lives
+/// until the output is written, and spare slots of every small mapping (a pair of nodes
+/// is 160 bytes, and the first growth makes room for four) cost more than the input.
+pub(crate) fn tight<T>(mut children: Vec<T>) -> Vec<T> {
+    if children.capacity() > children.len() {
+        children.shrink_to_fit();
+    }
+    children
 }
 
 /// Where a block collection really ends: the end of its last child, not the next token.
