@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
-use crate::yaml::node::{parse_documents_pruned, Pruning};
+use crate::yaml::node::{parse_documents_pruned, Pruning, IDENTITY_KEYS};
 use crate::yaml::Node;
 
 /// How the input was framed; the output answers in the same shape.
@@ -174,6 +174,10 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Option<Box<Identity>> {
     }
     let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
     if wanted(kind) && crate::transform::reads_named(kind, name) {
+        let partly = object(0, None, root, 0).ok().and_then(|obj| crate::transform::only_pod_metadata_read(&obj));
+        if let Some(template) = partly {
+            keep_only_path(root, template);
+        }
         return None;
     }
     // An object whose identity reads cleanly keeps only that; anything odd keeps its
@@ -205,6 +209,52 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Option<Box<Identity>> {
     None
 }
 
+/// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
+/// merges on the way), only the keys leading to the node at its end and its `metadata`,
+/// which stay whole. Nothing is cut when the path is not written out plainly.
+fn keep_only_path(root: &mut Node, path: &[&str]) {
+    let mut node: &Node = root;
+    for key in path.iter().chain(&["metadata"]) {
+        if node.is_alias() || node.has_merge() || node.anchor != 0 {
+            return;
+        }
+        match node.entry(key) {
+            Some((_, value)) => node = value,
+            None => return,
+        }
+    }
+    // An anchor in the part that may be edited: its aliases elsewhere must stay in view,
+    // so they can be written out as copies of the old value.
+    if has_anchor(node, 0) {
+        return;
+    }
+    let mut node = root;
+    for level in 0..=path.len() {
+        let key = path.get(level).copied().unwrap_or("metadata");
+        let crate::yaml::Content::Map { entries, .. } = &mut node.content else { return };
+        entries
+            .retain(|(k, _)| k.scalar_text().is_some_and(|t| t == key || (level == 0 && IDENTITY_KEYS.contains(&t))));
+        entries.shrink_to_fit();
+        if level == path.len() {
+            return;
+        }
+        let Some((_, next)) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some(key)) else { return };
+        node = next;
+    }
+}
+
+fn has_anchor(node: &Node, depth: usize) -> bool {
+    node.anchor != 0
+        || depth > crate::yaml::node::MAX_DEPTH
+        || match &node.content {
+            crate::yaml::Content::Map { entries, .. } => {
+                entries.iter().any(|(k, v)| has_anchor(k, depth + 1) || has_anchor(v, depth + 1))
+            }
+            crate::yaml::Content::Seq { items, .. } => items.iter().any(|i| has_anchor(i, depth + 1)),
+            _ => false,
+        }
+}
+
 /// Parse one document's text again as the reader did (same pruning): the `index`-th
 /// document of the chunk. For checking an edited document.
 pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Node>, String> {
@@ -223,42 +273,39 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
     Ok(Some(root))
 }
 
-/// A parsed root with its chunk's byte range (and its identity when pruned).
-type ParsedChunk = (usize, usize, Node, Option<Box<Identity>>);
 /// A syntax error: byte offset and message.
 type ChunkError = (usize, String);
 
 /// Parse chunks on up to two threads; each chunk is independent YAML.
 fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec<Doc>, Error> {
-    let parse_range = |range: &[(usize, usize)]| -> Result<Vec<ParsedChunk>, ChunkError> {
-        let mut out = Vec::new();
-        for &(start, end) in range {
-            let chunk = &text[start..end];
-            let pruning = match keep {
-                Keep::Everything => None,
-                Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
-            };
-            let docs = parse_documents_pruned(chunk, start, pruning).map_err(|e| (e.offset, e.message))?;
-            out.extend(docs.into_iter().map(|mut d| {
-                let identity = prune(&mut d.root, keep);
-                (start, end, d.root, identity)
-            }));
-        }
-        Ok(out)
+    // Each document becomes its `Doc` at once (numbered afterwards): no intermediate
+    // vectors per chunk, which cost as much as the documents themselves on many small ones.
+    let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
+        let pruning = match keep {
+            Keep::Everything => None,
+            Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
+        };
+        let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
+        out.extend(docs.into_iter().map(|mut d| {
+            let identity = prune(&mut d.root, keep);
+            Doc { number: 0, start, end, root: d.root, identity }
+        }));
+        Ok(())
     };
     let total: usize = chunks.iter().map(|(s, e)| e - s).sum();
     let parsed = if total < 256 * 1024 || chunks.len() < 2 {
-        parse_range(chunks)
+        let mut out = Vec::with_capacity(chunks.len());
+        chunks.iter().try_for_each(|&(start, end)| parse_one(start, end, &mut out)).map(|()| out)
     } else {
         // Both cores take the next chunk as they finish one, so one huge document does not
         // leave a core idle; results are put back in input order afterwards.
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let worker = || -> Result<Vec<(usize, Vec<ParsedChunk>)>, ChunkError> {
+        let worker = || -> Result<Vec<Doc>, ChunkError> {
             let mut mine = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { return Ok(mine) };
-                mine.push((i, parse_range(std::slice::from_ref(chunk))?));
+                let Some(&(start, end)) = chunks.get(i) else { return Ok(mine) };
+                parse_one(start, end, &mut mine)?;
             }
         };
         let (a, b) = std::thread::scope(|scope| {
@@ -270,8 +317,9 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         match (a, b) {
             (Ok(mut a), Ok(b)) => {
                 a.extend(b);
-                a.sort_unstable_by_key(|(i, _)| *i);
-                Ok(a.into_iter().flat_map(|(_, docs)| docs).collect())
+                // Stable: the documents of one chunk keep their order.
+                a.sort_by_key(|d| d.start);
+                Ok(a)
             }
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
             (Err(e1), Err(e2)) => Err(if e1.0 <= e2.0 { e1 } else { e2 }),
@@ -286,10 +334,11 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         let (number, chunk) = number_at(offset);
         Error::Syntax { line_col: line_col(text, offset), message, document: number, what: identity_hint(chunk) }
     })?;
-    Ok(parsed
-        .into_iter()
-        .map(|(start, end, root, identity)| Doc { number: number_at(start).0, start, end, root, identity })
-        .collect())
+    let mut docs = parsed;
+    for doc in &mut docs {
+        doc.number = number_at(doc.start).0;
+    }
+    Ok(docs)
 }
 
 /// Does a chunk hold anything but markers, comments and blank lines?

@@ -51,6 +51,17 @@ pub fn reads_named(kind: &str, name: &str) -> bool {
     kind != "ConfigMap" || name.starts_with("istio")
 }
 
+/// For a workload that is none of Istio's own (istiod, a gateway, ztunnel), the only part
+/// any transform reads or edits: its pod template's `metadata` (the network label of
+/// workloads in `spec.workloadNamespaces`). `None`: the object is read whole.
+pub fn only_pod_metadata_read(obj: &Object) -> Option<&'static [&'static str]> {
+    let template = istio::pod_template_path(obj)?;
+    if template.is_empty() || istio::is_istiod(obj) || istio::is_gateway(obj) || istio::is_ztunnel(obj) {
+        return None;
+    }
+    Some(template)
+}
+
 /// What to do with an existing different value that the config also sets.
 pub fn conflict_policy(mesh: &Mesh) -> OnConflict {
     if mesh.spec.override_existing {

@@ -315,7 +315,11 @@ impl<'t> Reader<'t> {
             return None;
         }
         self.leave(outer);
-        Some(if kept { self.node(start, end, Content::Map { entries: tight(entries), flow: false }) } else { self.placeholder(start) })
+        Some(if kept {
+            self.node(start, end, Content::Map { entries: tight(entries), flow: false })
+        } else {
+            self.placeholder(start)
+        })
     }
 
     /// A mapping key at `at`: a one-line plain or quoted scalar followed by `:` and a space.
@@ -425,7 +429,11 @@ impl<'t> Reader<'t> {
         }
         self.leave(outer);
         let start = start.unwrap_or(first);
-        Some(if kept { self.node(start, end, Content::Seq { items: tight(items), flow: false }) } else { self.placeholder(start) })
+        Some(if kept {
+            self.node(start, end, Content::Seq { items: tight(items), flow: false })
+        } else {
+            self.placeholder(start)
+        })
     }
 
     /// A scalar or flow collection starting at `p`, on the line of its key or `-`; `col`
@@ -787,8 +795,11 @@ impl<'t> Reader<'t> {
             return None;
         }
         self.leave(outer);
-        let content =
-            if is_map { Content::Map { entries: tight(entries), flow: true } } else { Content::Seq { items: tight(items), flow: true } };
+        let content = if is_map {
+            Content::Map { entries: tight(entries), flow: true }
+        } else {
+            Content::Seq { items: tight(items), flow: true }
+        };
         Some(if kept { self.node(open, *i, content) } else { self.placeholder(open) })
     }
 

@@ -368,7 +368,7 @@ pub struct Pruning {
     pub keep_kind: fn(&str) -> bool,
 }
 
-pub(super) const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+pub(crate) const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 /// Parse every document of `text`, which sits at byte `base` of the whole input.
 pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, SyntaxError> {
@@ -550,14 +550,22 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 let node = match frame {
                     Frame::Map { start: node_start, anchor, flow, entries, .. } => {
                         check_duplicate_keys(&entries)?;
-                        let mut node =
-                            Node { start: node_start, end: start, anchor, content: Content::Map { entries: tight(entries), flow } };
+                        let mut node = Node {
+                            start: node_start,
+                            end: start,
+                            anchor,
+                            content: Content::Map { entries: tight(entries), flow },
+                        };
                         node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
                     Frame::Seq { start: node_start, anchor, flow, items } => {
-                        let mut node =
-                            Node { start: node_start, end: start, anchor, content: Content::Seq { items: tight(items), flow } };
+                        let mut node = Node {
+                            start: node_start,
+                            end: start,
+                            anchor,
+                            content: Content::Seq { items: tight(items), flow },
+                        };
                         node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
