@@ -39,6 +39,9 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     let mut tail = String::new();
     // Set once a List or ResourceList took the generated objects as items.
     let mut appended_to_list = false;
+    // What the edit check cost, shown by `make bench` (EASTWEST_TIMINGS=1).
+    let mut verify_time = std::time::Duration::ZERO;
+    let mut verified = 0usize;
 
     // Changes and removals per document, gathered once (objects know their document).
     let mut changes_in: Vec<Vec<(usize, &Change)>> = vec![Vec::new(); input.docs.len()];
@@ -87,7 +90,10 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
         if !whole_document_removed && !editor.patches.is_empty() {
             let appended =
                 if append_here && appended_to_list_by(doc_index, input, plan) { &plan.generated[..] } else { &[] };
+            let started = std::time::Instant::now();
             verify_document(input, doc_index, &editor.patches, changed, removed, appended, plan)?;
+            verify_time += started.elapsed();
+            verified += 1;
         }
         patches.append(&mut editor.patches);
     }
@@ -106,6 +112,13 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
                 tail.push_str(&emit::document(value));
             }
         }
+    }
+    if std::env::var_os("EASTWEST_TIMINGS").is_some() {
+        eprintln!(
+            "eastwest timings: edit check {:.3} ms for {verified} of {} documents",
+            verify_time.as_secs_f64() * 1000.0,
+            input.docs.len()
+        );
     }
     // Generated documents end their lines the way the stream does.
     if uses_crlf(text) {
