@@ -132,6 +132,20 @@ fn appended_to_list_by(doc_index: usize, input: &Input, plan: &Plan) -> bool {
     !plan.generated.is_empty() && input.docs.iter().position(|d| input.holds_items(d)) == Some(doc_index)
 }
 
+/// Where an object sits in its document: at once for the document itself or an item of
+/// its top-level list, else by a search through nested Lists.
+fn object_path(root: &Node, obj: &Object) -> Option<Vec<usize>> {
+    if std::ptr::eq(root, obj.node) {
+        return Some(Vec::new());
+    }
+    if let (Some(item), Some(list)) = (obj.item, obj.list) {
+        if root.get("items").is_some_and(|items| std::ptr::eq(items, list)) {
+            return Some(vec![item]);
+        }
+    }
+    locate(root, obj.node, 0)
+}
+
 /// The item indexes leading from `root` through nested `items` lists to `target`.
 fn locate(root: &Node, target: &Node, depth: usize) -> Option<Vec<usize>> {
     if std::ptr::eq(root, target) {
@@ -168,7 +182,7 @@ fn verify_document(
     let mut expected = node_json(&doc.root);
     let mut decoded_changes: Vec<(Vec<usize>, &Change)> = Vec::new();
     for &(i, change) in changed {
-        let path = locate(&doc.root, plan.objects[i].node, 0)
+        let path = object_path(&doc.root, &plan.objects[i])
             .ok_or_else(|| internal(doc.number, "cannot find an edited object"))?;
         if let Some(target) = at_path(&mut expected, &path) {
             verify::plan(target, change);
@@ -179,7 +193,7 @@ fn verify_document(
     for &i in removed {
         let obj = &plan.objects[i];
         if let (Some(item), Some(list)) = (obj.item, obj.list) {
-            let owner = locate(&doc.root, obj.node, 0).map(|mut p| {
+            let owner = object_path(&doc.root, obj).map(|mut p| {
                 p.pop();
                 p
             });
@@ -218,7 +232,7 @@ fn verify_document(
     let mut edited = Vec::new();
     let _ = crate::yaml::edit::write_patched(&input.text[doc.start..doc.end], &mut local, &mut edited);
     let edited = String::from_utf8(edited).map_err(|_| internal(doc.number, "the edit is not UTF-8"))?;
-    let index_in_chunk = input.docs[..doc_index].iter().filter(|d| d.start == doc.start).count();
+    let index_in_chunk = input.docs[..doc_index].iter().rev().take_while(|d| d.start == doc.start).count();
     let root = match crate::read::reparse(&edited, index_in_chunk, input.keep) {
         Ok(Some(root)) => root,
         Ok(None) => return Err(internal(doc.number, "the edited document is gone")),

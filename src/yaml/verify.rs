@@ -136,6 +136,10 @@ fn decode(value: &Value, json: bool) -> Value {
 
 /// The first path (`/a/b/0`) where two values differ, for the error message.
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    // Equal data is the common case: compare whole before building any path.
+    if a == b {
+        return None;
+    }
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for key in x.keys().chain(y.keys()) {
