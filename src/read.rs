@@ -195,7 +195,7 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Option<Box<Identity>> {
             end: start,
             anchor: 0,
             content: crate::yaml::Content::Scalar {
-                text: String::new(),
+                text: Box::default(),
                 style: crate::yaml::node::Style::Plain,
                 tag: None,
             },
@@ -315,11 +315,14 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         });
         // Report the error that comes first in the input.
         match (a, b) {
-            (Ok(mut a), Ok(b)) => {
-                a.extend(b);
+            (Ok(a), Ok(b)) => {
+                // Exactly as large as needed: on many small documents this vector is big.
+                let mut all = Vec::with_capacity(a.len() + b.len());
+                all.extend(a);
+                all.extend(b);
                 // Stable: the documents of one chunk keep their order.
-                a.sort_by_key(|d| d.start);
-                Ok(a)
+                all.sort_by_key(|d| d.start);
+                Ok(all)
             }
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
             (Err(e1), Err(e2)) => Err(if e1.0 <= e2.0 { e1 } else { e2 }),
@@ -447,7 +450,8 @@ impl<'a> Input<'a> {
     /// The objects of the input, in order. Empty documents are skipped; anything that is
     /// not a Kubernetes object is an error.
     pub fn objects(&self) -> Result<Vec<Object<'_>>, Error> {
-        let mut objects = Vec::new();
+        // One object per document in a stream: no room to spare (many small documents).
+        let mut objects = Vec::with_capacity(self.docs.len());
         for (doc_index, doc) in self.docs.iter().enumerate() {
             let root = &doc.root;
             if self.holds_items(doc) {

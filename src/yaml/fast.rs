@@ -145,12 +145,12 @@ impl<'t> Reader<'t> {
     fn scalar(&self, start: usize, end: usize, text: Cow<'_, str>, style: Style) -> Node {
         // Inside a dropped collection only the shape is needed, not the text.
         let text = if self.storing { text.into_owned() } else { String::new() };
-        self.node(start, end, Content::Scalar { text, style, tag: None })
+        self.node(start, end, Content::Scalar { text: text.into(), style, tag: None })
     }
 
     /// What the full parser leaves in place of a collection that pruning drops.
     fn placeholder(&self, start: usize) -> Node {
-        self.node(start, start, Content::Scalar { text: String::new(), style: Style::Plain, tag: None })
+        self.node(start, start, Content::Scalar { text: Box::default(), style: Style::Plain, tag: None })
     }
 
     fn null(&mut self, at: usize) -> Option<Node> {
@@ -294,7 +294,7 @@ impl<'t> Reader<'t> {
             self.drop_next_collection = false;
             if let (Some(p), Content::Scalar { text, .. }) = (pruning, &value.content) {
                 if key.text == "kind" && !(p.keep_kind)(text) {
-                    drop_rest = !matches!(text.as_str(), "List" | "ResourceList");
+                    drop_rest = !matches!(&**text, "List" | "ResourceList");
                 }
             }
             end = value.end - self.base;
