@@ -216,3 +216,15 @@ fn crlf_streams_get_crlf_generated_documents() {
     let bare = out.match_indices('\n').filter(|(i, _)| *i == 0 || out.as_bytes()[i - 1] != b'\r').count();
     assert_eq!(bare, 0, "every line ends with CRLF:\n{out}");
 }
+
+/// An anchored value the config replaces (`value: &cluster Kubernetes`, repeated by
+/// `*cluster`): the value changes, and the alias keeps meaning the old one.
+#[test]
+fn an_anchored_value_is_replaced_and_its_alias_keeps_the_old_one() {
+    let input = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: istiod, namespace: istio-system}\nspec:\n  template:\n    metadata:\n      labels: {app: istiod}\n    spec:\n      containers:\n      - name: discovery\n        image: pilot\n        env:\n        - name: CLUSTER_ID\n          value: &cluster Kubernetes\n        - name: ISTIO_META_CLUSTER_ID\n          value: *cluster\n";
+    let (_, objects) = run_twice(input);
+    assert_eq!(
+        objects[0].pointer("/spec/template/spec/containers/0/env"),
+        Some(&json!([{"name": "CLUSTER_ID", "value": "us"}, {"name": "ISTIO_META_CLUSTER_ID", "value": "Kubernetes"}]))
+    );
+}

@@ -712,10 +712,9 @@ impl<'t> Editor<'t> {
 
     fn replace(&mut self, node: &Node, slot: Slot, value: &Value, path: &str) -> Result<(), EditError> {
         if node.anchor != 0 {
-            return Err(EditError {
-                field: path.to_owned(),
-                message: "is a YAML anchor (&); eastwest will not replace a value that aliases share".into(),
-            });
+            // The new text drops the anchor; every alias of it is written out as a copy of
+            // the old value (see `copy_aliases_of_changed_anchors`), so nothing refers to it.
+            self.changed_anchors.insert(node.anchor);
         }
         if node.is_alias() {
             // A copy written out by the anchor pass may already stand here; this one wins.
