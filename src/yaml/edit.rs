@@ -461,9 +461,15 @@ impl<'t> Editor<'t> {
     /// Is this block scalar's chomping indicator `+` (keep)? The header (`|+`, `>2+`) is
     /// the last token before the content.
     fn keeps_trailing_lines(&self, node: &Node) -> bool {
-        let before = &self.text[..node.start.min(self.text.len())];
-        let Some(header_at) = before.rfind(['|', '>']) else { return false };
-        let header = &before[header_at + 1..];
+        let start = node.start.min(self.text.len());
+        // An empty block scalar's span starts at its header; one with content, after it.
+        let header = if self.text[start..].starts_with(['|', '>']) {
+            &self.text[start + 1..]
+        } else {
+            let before = &self.text[..start];
+            let Some(header_at) = before.rfind(['|', '>']) else { return false };
+            &before[header_at + 1..]
+        };
         let header = header.split(['#', '\n', '\r']).next().unwrap_or("");
         header.trim_end().contains('+')
     }
@@ -1001,5 +1007,16 @@ mod tests {
         let mut c = Change::default();
         c.path(&["metadata", "labels", "a"]).set("b", OnConflict::Error);
         assert_eq!(edit(text, &c).expect("edits"), "metadata:\r\n  name: x\r\n  labels:\r\n    a: b\r\n");
+    }
+
+    #[test]
+    fn an_empty_keep_block_scalar_keeps_its_blank_line() {
+        // Found by fuzzing (the edit check refused it): an empty `|+` scalar's span starts
+        // at its header, so its chomping was not seen and the entry went before its line.
+        let text = "labels:\n  note: |+\n   \n";
+        let mut c = Change::default();
+        c.path(&["labels", "n"]).set("x", OnConflict::Error);
+        let out = edit(text, &c).expect("edits");
+        assert_eq!(reread(&out), json!({"labels": {"note": "\n", "n": "x"}}), "{out:?}");
     }
 }
