@@ -228,3 +228,15 @@ fn an_anchored_value_is_replaced_and_its_alias_keeps_the_old_one() {
         Some(&json!([{"name": "CLUSTER_ID", "value": "us"}, {"name": "ISTIO_META_CLUSTER_ID", "value": "Kubernetes"}]))
     );
 }
+
+/// A Service whose selector is an alias (`selector: *l`) is in the stream: its exporting
+/// ServiceEntry selects the pods it names (cluster eu runs `echo` in two-clusters.yaml).
+#[test]
+fn a_service_selector_reached_through_an_alias_is_read() {
+    let input = "apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\n  namespace: echo\n  labels: &l {app: echo}\nspec:\n  selector: *l\n  ports:\n  - {name: http, port: 80, targetPort: 8080}\n";
+    let out = common::run(input, "testdata/configs/two-clusters.yaml", Some("eu"));
+    let objects = common::objects(&out);
+    let export = objects.iter().find(|o| o["metadata"]["name"] == "echo-export").expect("echo-export");
+    assert_eq!(export.pointer("/spec/workloadSelector/labels"), Some(&json!({"app": "echo"})), "{out}");
+    assert_eq!(objects[0], common::objects(input)[0], "the Service itself is unchanged");
+}
