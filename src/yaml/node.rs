@@ -191,35 +191,36 @@ impl Node {
     /// Every key and value of a mapping as Kubernetes reads it: explicit entries first,
     /// then the keys `<<` merges provide and the mapping does not set.
     pub fn merged_entries(&self) -> Vec<(&Node, &Node)> {
-        let mut out: Vec<(&Node, &Node)> =
-            self.entries().iter().filter(|(k, _)| !k.is_merge_key()).map(|(k, v)| (k, v)).collect();
         if !self.has_merge() {
-            return out;
+            return self.entries().iter().map(|(k, v)| (k, v)).collect();
         }
-        let mut seen: std::collections::HashSet<&str> = out.iter().filter_map(|(k, _)| k.scalar_text()).collect();
-        let mut pending: Vec<&Node> = vec![self.resolved()];
-        let mut rounds = 0;
-        while let Some(map) = pending.pop() {
-            rounds += 1;
-            if rounds > MAX_DEPTH {
-                break;
-            }
-            for (_, value) in map.entries().iter().filter(|(k, _)| k.is_merge_key()) {
-                for source in value.merge_sources() {
-                    for (k, v) in source.entries().iter().filter(|(k, _)| !k.is_merge_key()) {
-                        if let Some(name) = k.scalar_text() {
-                            if seen.insert(name) {
-                                out.push((k, v));
-                            }
-                        }
-                    }
-                    if source.has_merge() {
-                        pending.insert(0, source);
-                    }
-                }
-            }
-        }
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        self.collect_merged(&mut seen, &mut out, 0);
         out
+    }
+
+    /// go-yaml's order: the mapping's own keys win, then each merged mapping in turn, each
+    /// with its own merges already applied.
+    fn collect_merged<'n>(
+        &'n self,
+        seen: &mut std::collections::HashSet<&'n str>,
+        out: &mut Vec<(&'n Node, &'n Node)>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for (k, v) in self.entries().iter().filter(|(k, _)| !k.is_merge_key()) {
+            if k.scalar_text().is_none_or(|name| seen.insert(name)) {
+                out.push((k, v));
+            }
+        }
+        for (_, value) in self.entries().iter().filter(|(k, _)| k.is_merge_key()) {
+            for source in value.merge_sources() {
+                source.collect_merged(seen, out, depth + 1);
+            }
+        }
     }
 
     pub fn items(&self) -> &[Node] {
@@ -781,5 +782,17 @@ mod tests {
         let root = one("mode: 0644\nq: \"0644\"\nt: !!str 12\nb: yes\n");
         let v = root.to_json(&Anchors::of(&root));
         assert_eq!(v, serde_json::json!({"mode": 420, "q": "0644", "t": "12", "b": true}));
+    }
+
+    #[test]
+    fn merge_keys_read_like_go_yaml() {
+        // Own keys win; then each merged mapping in turn, with its own merges applied.
+        let root = one("a: &a {p: 1, <<: {q: 1}}\nb: &b {p: 2, q: 2, r: 2}\nc:\n  <<: [*a, *b]\n  p: 0\n");
+        let c = root.get("c").expect("c");
+        assert_eq!(c.to_json(&Anchors::none()), serde_json::json!({"p": 0, "q": 1, "r": 2}));
+        assert_eq!(c.get("q").and_then(Node::scalar_text), Some("1"));
+        assert_eq!(c.get("r").and_then(Node::scalar_text), Some("2"));
+        let quoted = one("d: {\"<<\": {x: 1}}\n");
+        assert_eq!(quoted.to_json(&Anchors::none()), serde_json::json!({"d": {"<<": {"x": 1}}}));
     }
 }
