@@ -34,6 +34,9 @@ pub struct Doc {
     /// For a document no transform reads: its identity, while `root` is left an empty
     /// placeholder. Many small documents then cost a few strings each, not a tree.
     pub identity: Option<Box<Identity>>,
+    /// Parts of the tree no transform reads were dropped (the edit check then reads the
+    /// document's text again in full).
+    pub cut: bool,
 }
 
 /// What is kept of a document no transform reads: enough to name it and find it again.
@@ -166,19 +169,28 @@ pub enum Keep {
     KindsWhere(fn(&str) -> bool),
 }
 
-pub(crate) fn prune(root: &mut Node, keep: Keep) -> Option<Box<Identity>> {
-    let Keep::KindsWhere(wanted) = keep else { return None };
+/// What [`prune`] did to a document.
+pub(crate) enum Pruned {
+    Whole,
+    /// Parts dropped; still editable where transforms edit it.
+    Cut,
+    /// Only its identity kept.
+    Identity(Box<Identity>),
+}
+
+pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
+    let Keep::KindsWhere(wanted) = keep else { return Pruned::Whole };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if kind.is_empty() || matches!(kind, "List" | "ResourceList") {
-        return None;
+        return Pruned::Whole;
     }
     let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
     if wanted(kind) && crate::transform::reads_named(kind, name) {
         let partly = object(0, None, root, 0).ok().and_then(|obj| crate::transform::only_pod_metadata_read(&obj));
-        if let Some(template) = partly {
-            keep_only_path(root, template);
-        }
-        return None;
+        return match partly {
+            Some(template) if keep_only_path(root, template) => Pruned::Cut,
+            _ => Pruned::Whole,
+        };
     }
     // An object whose identity reads cleanly keeps only that; anything odd keeps its
     // identity fields as a tree, so `objects` reports it as before.
@@ -200,47 +212,48 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Option<Box<Identity>> {
                 tag: None,
             },
         };
-        return Some(Box::new(identity));
+        return Pruned::Identity(Box::new(identity));
     }
     if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
         entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
         entries.shrink_to_fit();
     }
-    None
+    Pruned::Cut
 }
 
 /// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
 /// merges on the way), only the keys leading to the node at its end and its `metadata`,
 /// which stay whole. Nothing is cut when the path is not written out plainly.
-fn keep_only_path(root: &mut Node, path: &[&str]) {
+fn keep_only_path(root: &mut Node, path: &[&str]) -> bool {
     let mut node: &Node = root;
     for key in path.iter().chain(&["metadata"]) {
         if node.is_alias() || node.has_merge() || node.anchor != 0 {
-            return;
+            return false;
         }
         match node.entry(key) {
             Some((_, value)) => node = value,
-            None => return,
+            None => return false,
         }
     }
     // An anchor in the part that may be edited: its aliases elsewhere must stay in view,
     // so they can be written out as copies of the old value.
     if has_anchor(node, 0) {
-        return;
+        return false;
     }
     let mut node = root;
     for level in 0..=path.len() {
         let key = path.get(level).copied().unwrap_or("metadata");
-        let crate::yaml::Content::Map { entries, .. } = &mut node.content else { return };
+        let crate::yaml::Content::Map { entries, .. } = &mut node.content else { return true };
         entries
             .retain(|(k, _)| k.scalar_text().is_some_and(|t| t == key || (level == 0 && IDENTITY_KEYS.contains(&t))));
         entries.shrink_to_fit();
         if level == path.len() {
-            return;
+            return true;
         }
-        let Some((_, next)) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some(key)) else { return };
+        let Some((_, next)) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some(key)) else { return true };
         node = next;
     }
+    true
 }
 
 fn has_anchor(node: &Node, depth: usize) -> bool {
@@ -267,7 +280,7 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
         return Ok(None);
     }
     let mut root = docs.swap_remove(index).root;
-    if prune(&mut root, keep).is_some() {
+    if let Pruned::Identity(_) = prune(&mut root, keep) {
         return Err("an edited document lost its kind".to_owned());
     }
     Ok(Some(root))
@@ -287,8 +300,12 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         };
         let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
         out.extend(docs.into_iter().map(|mut d| {
-            let identity = prune(&mut d.root, keep);
-            Doc { number: 0, start, end, root: d.root, identity }
+            let (identity, cut) = match prune(&mut d.root, keep) {
+                Pruned::Whole => (None, false),
+                Pruned::Cut => (None, true),
+                Pruned::Identity(identity) => (Some(identity), false),
+            };
+            Doc { number: 0, start, end, root: d.root, identity, cut }
         }));
         Ok(())
     };

@@ -179,7 +179,18 @@ fn verify_document(
     plan: &Plan,
 ) -> Result<(), Error> {
     let doc = &input.docs[doc_index];
-    let mut expected = node_json(&doc.root);
+    let index_in_chunk = input.docs[..doc_index].iter().rev().take_while(|d| d.start == doc.start).count();
+    // A document the reader cut down is compared whole: its text is read again in full,
+    // so nothing outside the part kept in memory can change unseen.
+    let keep = if doc.cut { crate::read::Keep::Everything } else { input.keep };
+    let mut expected = if doc.cut {
+        match crate::read::reparse(&input.text[doc.start..doc.end], index_in_chunk, keep) {
+            Ok(Some(full)) => node_json(&full),
+            _ => return Err(internal(doc.number, "the document does not read again")),
+        }
+    } else {
+        node_json(&doc.root)
+    };
     let mut decoded_changes: Vec<(Vec<usize>, &Change)> = Vec::new();
     for &(i, change) in changed {
         let path = object_path(&doc.root, &plan.objects[i])
@@ -232,8 +243,7 @@ fn verify_document(
     let mut edited = Vec::new();
     let _ = crate::yaml::edit::write_patched(&input.text[doc.start..doc.end], &mut local, &mut edited);
     let edited = String::from_utf8(edited).map_err(|_| internal(doc.number, "the edit is not UTF-8"))?;
-    let index_in_chunk = input.docs[..doc_index].iter().rev().take_while(|d| d.start == doc.start).count();
-    let root = match crate::read::reparse(&edited, index_in_chunk, input.keep) {
+    let root = match crate::read::reparse(&edited, index_in_chunk, keep) {
         Ok(Some(root)) => root,
         Ok(None) => return Err(internal(doc.number, "the edited document is gone")),
         Err(message) => return Err(internal(doc.number, &format!("the edited text is not valid YAML ({message})"))),
@@ -285,5 +295,27 @@ mod tests {
             let err = verify_document(&input, 0, &patch(wrong), &changed, &[], &[], &plan).expect_err(wrong);
             assert!(err.to_string().starts_with("internal error: document 1: "), "{err}");
         }
+    }
+
+    /// A workload cut down to its pod metadata by the reader is still compared whole: a
+    /// change in a part not kept in memory is caught.
+    #[test]
+    fn verification_reads_a_cut_document_in_full() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: apps}\nspec:\n  replicas: 1\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers: [{name: a, image: a}]\n";
+        let input =
+            Input::parse_keeping(text, crate::read::Keep::KindsWhere(crate::transform::reads_kind)).expect("parses");
+        assert!(input.docs[0].cut, "a plain workload keeps only its pod metadata");
+        let objects = input.objects().expect("objects");
+        let mut change = Change::default();
+        change.path(&["spec", "template", "metadata", "labels", "net"]).set("n1", OnConflict::Error);
+        let plan = Plan { edits: Edits::default(), removed: Vec::new(), generated: Vec::new(), objects: &objects };
+        let changed = [(0, &change)];
+        let at = text.find("}\n    spec:").expect("labels end");
+        let label = Patch { start: at, end: at, text: ", net: n1".to_owned(), rank: 0 };
+        verify_document(&input, 0, std::slice::from_ref(&label), &changed, &[], &[], &plan).expect("right edit");
+        let replicas = text.find("replicas: 1").expect("replicas") + "replicas: ".len();
+        let wrong = Patch { start: replicas, end: replicas + 1, text: "2".to_owned(), rank: 0 };
+        let err = verify_document(&input, 0, &[label, wrong], &changed, &[], &[], &plan).expect_err("replicas changed");
+        assert!(err.to_string().contains("/spec/replicas"), "{err}");
     }
 }
