@@ -202,15 +202,25 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
             namespace: obj.namespace.map(Into::into),
         };
         let start = root.start;
-        *root = Node {
-            start,
-            end: start,
-            anchor: 0,
-            content: crate::yaml::Content::Scalar {
-                text: Box::default(),
-                style: crate::yaml::node::Style::Plain,
-                tag: None,
-            },
+        let kept_annotations = take_tool_annotations(root);
+        let empty =
+            || crate::yaml::Content::Scalar { text: Box::default(), style: crate::yaml::node::Style::Plain, tag: None };
+        let placeholder = |content| Node { start, end: start, anchor: 0, content };
+        *root = match kept_annotations {
+            None => placeholder(empty()),
+            // `metadata.annotations` with only the tools' own keys, which generators read
+            // on any object (Helm 4's file names, KRM paths).
+            Some(annotations) => {
+                let key = |name: &str| {
+                    placeholder(crate::yaml::Content::Scalar {
+                        text: name.into(),
+                        style: crate::yaml::node::Style::Plain,
+                        tag: None,
+                    })
+                };
+                let map = |entries| placeholder(crate::yaml::Content::Map { entries, flow: false });
+                map(vec![(key("metadata"), map(vec![(key("annotations"), map(annotations))]))])
+            }
         };
         return Pruned::Identity(Box::new(identity));
     }
@@ -219,6 +229,25 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
         entries.shrink_to_fit();
     }
     Pruned::Cut
+}
+
+/// Annotation key prefixes of the tools around eastwest (Helm 4's post-renderer file
+/// names, KRM and kustomize bookkeeping): read on any object, so kept for every one.
+const TOOL_ANNOTATIONS: [&str; 4] =
+    ["postrender.helm.sh/", "config.kubernetes.io/", "internal.config.kubernetes.io/", "kustomize.config.k8s.io/"];
+
+/// Move the tools' annotations out of a document about to be cut to its identity.
+fn take_tool_annotations(root: &mut Node) -> Option<Vec<(Node, Node)>> {
+    let crate::yaml::Content::Map { entries, .. } = &mut root.content else { return None };
+    let (_, metadata) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some("metadata"))?;
+    let crate::yaml::Content::Map { entries, .. } = &mut metadata.content else { return None };
+    let (_, annotations) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some("annotations"))?;
+    let crate::yaml::Content::Map { entries, .. } = &mut annotations.content else { return None };
+    let kept: Vec<(Node, Node)> = std::mem::take(entries)
+        .into_iter()
+        .filter(|(k, _)| k.scalar_text().is_some_and(|t| TOOL_ANNOTATIONS.iter().any(|p| t.starts_with(p))))
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
@@ -624,5 +653,17 @@ mod tests {
             let input = Input::parse(text).expect("parses");
             assert!(input.objects().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn documents_no_transform_reads_keep_their_identity_and_the_tools_annotations() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrender.helm.sh/postrender-filename: chart/s.yaml\n    other: x\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n";
+        let input = Input::parse_keeping(text, Keep::KindsWhere(crate::transform::reads_kind)).expect("parses");
+        assert!(input.docs.iter().all(|d| d.identity.is_some()), "no tree kept");
+        let objects = input.objects().expect("objects");
+        assert_eq!((objects[0].kind, objects[0].namespace, objects[0].name), ("Secret", Some("ns1"), "s"));
+        assert_eq!(objects[0].annotation("postrender.helm.sh/postrender-filename"), Some("chart/s.yaml"));
+        assert_eq!(objects[0].annotation("other"), None);
+        assert_eq!((objects[1].kind, objects[1].name), ("ConfigMap", "cm"));
     }
 }
