@@ -4,6 +4,8 @@
 //! Documents are found by their `---` lines before parsing, so they can be parsed on all
 //! cores at once and so each keeps its exact byte range for the writer.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
@@ -40,12 +42,100 @@ pub struct Doc {
 }
 
 /// What is kept of a document no transform reads: enough to name it and find it again.
+/// Few allocations, since there is one per document: common apiVersions and kinds are
+/// shared constants, and the namespace and name share one string.
 #[derive(Debug)]
 pub struct Identity {
-    pub api_version: Box<str>,
-    pub kind: Box<str>,
-    pub name: Box<str>,
-    pub namespace: Option<Box<str>>,
+    api_version: Cow<'static, str>,
+    kind: Cow<'static, str>,
+    /// The namespace (when set) followed by the name.
+    namespace_and_name: Box<str>,
+    namespace_len: Option<usize>,
+}
+
+/// apiVersions and kinds charts render by the thousand.
+const COMMON_NAMES: &[&str] = &[
+    "v1",
+    "apps/v1",
+    "batch/v1",
+    "policy/v1",
+    "autoscaling/v2",
+    "networking.k8s.io/v1",
+    "rbac.authorization.k8s.io/v1",
+    "apiextensions.k8s.io/v1",
+    "admissionregistration.k8s.io/v1",
+    "monitoring.coreos.com/v1",
+    "networking.istio.io/v1",
+    "security.istio.io/v1",
+    "gateway.networking.k8s.io/v1",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "Ingress",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "PersistentVolumeClaim",
+    "Endpoints",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "Gateway",
+    "HTTPRoute",
+    "VirtualService",
+    "DestinationRule",
+    "ServiceEntry",
+    "PeerAuthentication",
+    "AuthorizationPolicy",
+    "EnvoyFilter",
+    "Sidecar",
+    "Telemetry",
+    "PriorityClass",
+    "StorageClass",
+    "LimitRange",
+    "ResourceQuota",
+];
+
+fn shared(text: &str) -> Cow<'static, str> {
+    match COMMON_NAMES.iter().find(|n| **n == text) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(text.to_owned()),
+    }
+}
+
+impl Identity {
+    fn of(obj: &Object) -> Self {
+        let namespace = obj.namespace.unwrap_or("");
+        Identity {
+            api_version: shared(obj.api_version),
+            kind: shared(obj.kind),
+            namespace_and_name: format!("{namespace}{}", obj.name).into_boxed_str(),
+            namespace_len: obj.namespace.map(str::len),
+        }
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace_len.and_then(|n| self.namespace_and_name.get(..n))
+    }
+
+    pub fn name(&self) -> &str {
+        self.namespace_and_name.get(self.namespace_len.unwrap_or(0)..).unwrap_or("")
+    }
 }
 
 /// The whole input, parsed.
@@ -195,12 +285,7 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
     // An object whose identity reads cleanly keeps only that; anything odd keeps its
     // identity fields as a tree, so `objects` reports it as before.
     if let Ok(obj) = object(0, None, root, 0) {
-        let identity = Identity {
-            api_version: obj.api_version.into(),
-            kind: obj.kind.into(),
-            name: obj.name.into(),
-            namespace: obj.namespace.map(Into::into),
-        };
+        let identity = Identity::of(&obj);
         let start = root.start;
         let kept_annotations = take_tool_annotations(root);
         let empty =
@@ -513,10 +598,10 @@ impl<'a> Input<'a> {
                     item: None,
                     node: root,
                     list: None,
-                    api_version: &id.api_version,
-                    kind: &id.kind,
-                    name: &id.name,
-                    namespace: id.namespace.as_deref(),
+                    api_version: id.api_version(),
+                    kind: id.kind(),
+                    name: id.name(),
+                    namespace: id.namespace(),
                     number: doc.number,
                 });
             } else if !root.is_null() {
