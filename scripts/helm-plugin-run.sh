@@ -7,9 +7,10 @@
 #
 # Which eastwest binary runs, first match wins:
 #   1. $EASTWEST_BIN
-#   2. <checkout>/target/release/eastwest (after `cargo build --release`)
-#   3. <checkout>/target/debug/eastwest
-#   4. eastwest on PATH
+#   2. <plugin>/bin/eastwest (the archive `make dist` builds)
+#   3. <checkout>/target/release/eastwest (after `cargo build --release`)
+#   4. <checkout>/target/debug/eastwest
+#   5. eastwest on PATH
 #
 # Helm 4 discards a post-renderer's stderr and prints only `plugin "eastwest" exited with
 # error`, so a missing binary is also reported via exit status 127.
@@ -25,6 +26,8 @@ fi
 
 if [ -n "${EASTWEST_BIN:-}" ]; then
   bin=$EASTWEST_BIN
+elif [ -x "$root/bin/eastwest" ]; then
+  bin=$root/bin/eastwest
 elif [ -x "$root/target/release/eastwest" ]; then
   bin=$root/target/release/eastwest
 elif [ -x "$root/target/debug/eastwest" ]; then

@@ -4,9 +4,11 @@
 //! [`transform`]s (edits to objects already there) and [`generate`] (new objects), then
 //! [`write`] the result in the shape it came in. [`run`] ties them together.
 
+pub mod check;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod graph;
 pub mod read;
 pub mod transform;
 pub mod write;
@@ -32,7 +34,35 @@ pub struct Options {
     pub config: Option<ConfigFile>,
     /// `--cluster NAME`: which cluster is rendered, overriding `spec.cluster`.
     pub cluster: Option<String>,
+    /// Add the cluster's whole standalone set (`eastwest generate`). Never inferred from an
+    /// empty input: a failed `helm template | eastwest | kubectl apply` must apply nothing.
+    pub standalone: bool,
 }
+
+/// Probably a mistake, maybe intended: the run goes on. The CLI prints each as one line
+/// on stderr (`eastwest: warning: ...`) and exits 0; a KRM ResourceList output carries
+/// each as a `results` entry of severity `warning`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// The document it is about, if any (else it is about the config).
+    pub doc: Option<error::DocRef>,
+    /// The field path (in the document, or in the config when `doc` is None).
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.doc {
+            Some(doc) => write!(f, "{doc}: field {}: {}", self.field, self.message),
+            None => write!(f, "config: field {}: {}", self.field, self.message),
+        }
+    }
+}
+
+/// The functionConfig annotation that makes a KRM function a generator of the standalone
+/// set (`"true"`), since a ResourceList has no command line to say `generate`.
+pub const STANDALONE_ANNOTATION: &str = "eastwest.dev/standalone";
 
 /// A failed run: the error, and for KRM functions the ResourceList that reports it.
 #[derive(Debug)]
@@ -87,17 +117,35 @@ fn prefix_config_error(e: Error, origin: &str) -> Error {
 
 /// Run the whole filter over one input text.
 pub fn run(text: &str, options: &Options) -> Result<String, Failure> {
-    let mut out = Vec::with_capacity(text.len() + 4096);
-    run_to(text, options, &mut out)?;
-    String::from_utf8(out).map_err(|e| Error::Io(e.to_string()).into())
+    run_with_warnings(text, options).map(|(out, _)| out)
 }
 
-/// Run the filter and stream the result to `out`. Everything that can fail is decided
-/// before the first byte is written, so an error never leaves half a stream behind.
-pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<(), Failure> {
-    let input = Input::parse_keeping(text, read::Keep::KindsWhere(transform::reads_kind))?;
+/// Run the whole filter; the output and the warnings.
+pub fn run_with_warnings(text: &str, options: &Options) -> Result<(String, Vec<Warning>), Failure> {
+    let mut out = Vec::with_capacity(text.len() + 4096);
+    let warnings = run_to(text, options, &mut out)?;
+    let out = String::from_utf8(out).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+    Ok((out, warnings))
+}
+
+/// Run the filter and stream the result to `out`; returns the warnings. Everything that
+/// can fail is decided before the first byte is written, so an error never leaves half a
+/// stream behind.
+pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<Vec<Warning>, Failure> {
+    let input = Input::parse_keeping(text, read::Keep::Transforms)?;
     match run_parsed(&input, options) {
-        Ok(rendered) => rendered.write_to(text, out).map_err(|e| Error::Io(e.to_string()).into()),
+        Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
+            let mut buffer = Vec::new();
+            rendered.write_to(text, &mut buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+            let buffer = String::from_utf8(buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+            let with_results = krm_with_results(&buffer, &warnings)?;
+            out.write_all(with_results.as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
+            Ok(warnings)
+        }
+        Ok((rendered, warnings)) => {
+            rendered.write_to(text, out).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
+            Ok(warnings)
+        }
         Err(error) if input.shape == Shape::ResourceList => {
             let output = krm_failure(&input, &error);
             Err(Failure { error, output })
@@ -106,22 +154,67 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     }
 }
 
-fn run_parsed(input: &Input, options: &Options) -> Result<write::Rendered, Error> {
+fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<Warning>), Error> {
     let all = input.objects()?;
     let mut mesh = load_config(input, &all, options)?;
-    let removed: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
+    let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
+    // A config document is taken out of a stream (it is not for the cluster), but a
+    // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when
+    // a function drops it, and kpt and kustomize leave local-config items out themselves.
+    let removed = if input.shape == Shape::ResourceList { Vec::new() } else { configs.clone() };
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
-    let kept: Vec<usize> = (0..all.len()).filter(|i| !removed.contains(i)).collect();
+    let kept: Vec<usize> = (0..all.len()).filter(|i| !configs.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
     transform::adopt_control_plane_namespace(&mut mesh, &view)?;
     let view_edits = transform::run(&mesh, &view)?;
-    let generated = generate::run(&mesh, input, &view)?;
+    let standalone = options.standalone || asks_for_standalone(input);
+    let (generated, warnings) = generate::run(&mesh, input, &view, standalone)?;
     let mut edits = transform::Edits::default();
     for (i, change) in view_edits.changes {
         edits.changes.insert(kept[i], change);
     }
-    write::render(input, &write::Plan { edits, removed, generated, objects: &all })
+    let rendered = write::render(input, &write::Plan { edits, removed, generated, objects: &all })?;
+    Ok((rendered, warnings))
+}
+
+/// A `results` entry in the shape KRM orchestrators show.
+fn krm_result(message: String, severity: &str, doc: Option<&error::DocRef>, field: &str) -> Value {
+    let mut result = json!({"message": message, "severity": severity});
+    if let Some(at) = doc {
+        let mut reference = json!({"apiVersion": at.api_version, "kind": at.kind, "name": at.name});
+        if let Some(ns) = &at.namespace {
+            reference["namespace"] = Value::String(ns.clone());
+        }
+        result["resourceRef"] = reference;
+    }
+    if !field.is_empty() {
+        result["field"] = json!({"path": field});
+    }
+    result
+}
+
+/// The rendered ResourceList with the warnings as `results` of severity warning.
+fn krm_with_results(rendered: &str, warnings: &[Warning]) -> Result<String, Error> {
+    let output = Input::parse(rendered)?;
+    let Some(doc) = output.docs.first() else { return Ok(rendered.to_owned()) };
+    let results: Vec<Value> =
+        warnings.iter().map(|w| krm_result(w.to_string(), "warning", w.doc.as_ref(), &w.field)).collect();
+    let mut change = Change::default();
+    change.key("results").set(Value::Array(results), OnConflict::Replace);
+    let mut editor = Editor::new(rendered, &doc.root);
+    editor
+        .apply(&doc.root, Slot::Root, &change, "")
+        .map_err(|_| Error::Io("cannot add the warnings to the ResourceList's results".into()))?;
+    Ok(yaml::apply_patches(rendered, editor.patches))
+}
+
+/// A KRM functionConfig annotated `eastwest.dev/standalone: "true"`.
+fn asks_for_standalone(input: &Input) -> bool {
+    input.function_config().is_some_and(|fc| {
+        let annotation = format!("/metadata/annotations/{}", STANDALONE_ANNOTATION.replace('/', "~1"));
+        node_json(fc).pointer(&annotation).and_then(Value::as_str) == Some("true")
+    })
 }
 
 /// The input ResourceList with a `results` entry for the error (KRM function convention:

@@ -251,12 +251,29 @@ fn split_json(text: &str) -> Option<Result<Vec<(usize, usize)>, String>> {
 }
 
 /// Which documents keep their whole tree after parsing. Every document is parsed (so broken
-/// YAML anywhere is reported), but one no transform will read is cut down to its identity
-/// (apiVersion, kind, metadata) at once, which keeps memory near the size of the input.
+/// YAML anywhere is reported), but one nobody will read is cut down at once, which keeps
+/// memory near the size of the input.
 #[derive(Clone, Copy)]
 pub enum Keep {
     Everything,
+    /// Documents of these kinds whole; every other one its apiVersion, kind and metadata.
     KindsWhere(fn(&str) -> bool),
+    /// What eastwest's transforms and generators read, and no more: documents of
+    /// `transform::reads_kind` kinds whole (of ConfigMaps only Istio's, see
+    /// `transform::reads_named`), workloads that are not Istio's own their identity and pod
+    /// metadata, every other document only its identity (apiVersion, kind, namespace, name)
+    /// and the tools' annotations. For many small documents.
+    Transforms,
+}
+
+impl Keep {
+    fn kinds(self) -> Option<fn(&str) -> bool> {
+        match self {
+            Keep::Everything => None,
+            Keep::KindsWhere(keep_kind) => Some(keep_kind),
+            Keep::Transforms => Some(crate::transform::reads_kind),
+        }
+    }
 }
 
 /// What [`prune`] did to a document.
@@ -269,10 +286,20 @@ pub(crate) enum Pruned {
 }
 
 pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
-    let Keep::KindsWhere(wanted) = keep else { return Pruned::Whole };
+    let Some(wanted) = keep.kinds() else { return Pruned::Whole };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if kind.is_empty() || matches!(kind, "List" | "ResourceList") {
         return Pruned::Whole;
+    }
+    if let Keep::KindsWhere(_) = keep {
+        if wanted(kind) {
+            return Pruned::Whole;
+        }
+        if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
+            entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
+            entries.shrink_to_fit();
+        }
+        return Pruned::Cut;
     }
     let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
     if wanted(kind) && crate::transform::reads_named(kind, name) {
@@ -282,57 +309,31 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
             _ => Pruned::Whole,
         };
     }
-    // An object whose identity reads cleanly keeps only that; anything odd keeps its
-    // identity fields as a tree, so `objects` reports it as before.
-    if let Ok(obj) = object(0, None, root, 0) {
-        let identity = Identity::of(&obj);
-        let start = root.start;
-        let kept_annotations = take_tool_annotations(root);
-        let empty =
-            || crate::yaml::Content::Scalar { text: Box::default(), style: crate::yaml::node::Style::Plain, tag: None };
-        let placeholder = |content| Node { start, end: start, anchor: 0, content };
-        *root = match kept_annotations {
-            None => placeholder(empty()),
-            // `metadata.annotations` with only the tools' own keys, which generators read
-            // on any object (Helm 4's file names, KRM paths).
-            Some(annotations) => {
-                let key = |name: &str| {
-                    placeholder(crate::yaml::Content::Scalar {
-                        text: name.into(),
-                        style: crate::yaml::node::Style::Plain,
-                        tag: None,
-                    })
-                };
-                let map = |entries| placeholder(crate::yaml::Content::Map { entries, flow: false });
-                map(vec![(key("metadata"), map(vec![(key("annotations"), map(annotations))]))])
-            }
-        };
-        return Pruned::Identity(Box::new(identity));
+    // An object whose metadata holds nothing but its name and namespace, and whose identity
+    // reads cleanly, keeps only those strings (no tree): the many small documents case.
+    // Any other keeps apiVersion, kind and metadata as a tree, labels and annotations
+    // included, since generators read those on any object.
+    let plain_metadata = root
+        .get("metadata")
+        .is_some_and(|m| m.entries().iter().all(|(k, _)| matches!(k.scalar_text(), Some("name" | "namespace"))));
+    if plain_metadata {
+        if let Ok(obj) = object(0, None, root, 0) {
+            let identity = Identity::of(&obj);
+            let start = root.start;
+            let content = crate::yaml::Content::Scalar {
+                text: Box::default(),
+                style: crate::yaml::node::Style::Plain,
+                tag: None,
+            };
+            *root = Node { start, end: start, anchor: 0, content };
+            return Pruned::Identity(Box::new(identity));
+        }
     }
     if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
         entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
         entries.shrink_to_fit();
     }
     Pruned::Cut
-}
-
-/// Annotation key prefixes of the tools around eastwest (Helm 4's post-renderer file
-/// names, KRM and kustomize bookkeeping): read on any object, so kept for every one.
-const TOOL_ANNOTATIONS: [&str; 4] =
-    ["postrender.helm.sh/", "config.kubernetes.io/", "internal.config.kubernetes.io/", "kustomize.config.k8s.io/"];
-
-/// Move the tools' annotations out of a document about to be cut to its identity.
-fn take_tool_annotations(root: &mut Node) -> Option<Vec<(Node, Node)>> {
-    let crate::yaml::Content::Map { entries, .. } = &mut root.content else { return None };
-    let (_, metadata) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some("metadata"))?;
-    let crate::yaml::Content::Map { entries, .. } = &mut metadata.content else { return None };
-    let (_, annotations) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some("annotations"))?;
-    let crate::yaml::Content::Map { entries, .. } = &mut annotations.content else { return None };
-    let kept: Vec<(Node, Node)> = std::mem::take(entries)
-        .into_iter()
-        .filter(|(k, _)| k.scalar_text().is_some_and(|t| TOOL_ANNOTATIONS.iter().any(|p| t.starts_with(p))))
-        .collect();
-    (!kept.is_empty()).then_some(kept)
 }
 
 /// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
@@ -385,10 +386,7 @@ fn has_anchor(node: &Node, depth: usize) -> bool {
 /// Parse one document's text again as the reader did (same pruning): the `index`-th
 /// document of the chunk. For checking an edited document.
 pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Node>, String> {
-    let pruning = match keep {
-        Keep::Everything => None,
-        Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
-    };
+    let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
     let mut docs = parse_documents_pruned(text, 0, pruning).map_err(|e| e.message)?;
     if index >= docs.len() {
         return Ok(None);
@@ -408,10 +406,7 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
     // Each document becomes its `Doc` at once (numbered afterwards): no intermediate
     // vectors per chunk, which cost as much as the documents themselves on many small ones.
     let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
-        let pruning = match keep {
-            Keep::Everything => None,
-            Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
-        };
+        let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
         let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
         out.extend(docs.into_iter().map(|mut d| {
             let (identity, cut) = match prune(&mut d.root, keep) {
@@ -741,14 +736,17 @@ mod tests {
     }
 
     #[test]
-    fn documents_no_transform_reads_keep_their_identity_and_the_tools_annotations() {
-        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrender.helm.sh/postrender-filename: chart/s.yaml\n    other: x\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n";
-        let input = Input::parse_keeping(text, Keep::KindsWhere(crate::transform::reads_kind)).expect("parses");
-        assert!(input.docs.iter().all(|d| d.identity.is_some()), "no tree kept");
+    fn documents_no_transform_reads_keep_their_identity_and_metadata() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrender.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1}\ndata: {k: v}\n";
+        let input = Input::parse_keeping(text, Keep::Transforms).expect("parses");
         let objects = input.objects().expect("objects");
+        // Labels or annotations: metadata kept as a tree, the rest cut.
         assert_eq!((objects[0].kind, objects[0].namespace, objects[0].name), ("Secret", Some("ns1"), "s"));
         assert_eq!(objects[0].annotation("postrender.helm.sh/postrender-filename"), Some("chart/s.yaml"));
-        assert_eq!(objects[0].annotation("other"), None);
-        assert_eq!((objects[1].kind, objects[1].name), ("ConfigMap", "cm"));
+        assert_eq!(objects[0].label("a"), Some("b"));
+        assert!(objects[0].node.get("data").is_none());
+        // Nothing but a name and a namespace: only the identity strings, no tree.
+        assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
+        assert_eq!((objects[1].kind, objects[1].namespace, objects[1].name), ("ConfigMap", Some("ns1"), "cm"));
     }
 }

@@ -302,8 +302,7 @@ mod tests {
     #[test]
     fn verification_reads_a_cut_document_in_full() {
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: apps}\nspec:\n  replicas: 1\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers: [{name: a, image: a}]\n";
-        let input =
-            Input::parse_keeping(text, crate::read::Keep::KindsWhere(crate::transform::reads_kind)).expect("parses");
+        let input = Input::parse_keeping(text, crate::read::Keep::Transforms).expect("parses");
         assert!(input.docs[0].cut, "a plain workload keeps only its pod metadata");
         let objects = input.objects().expect("objects");
         let mut change = Change::default();

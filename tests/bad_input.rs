@@ -367,16 +367,16 @@ rows! {
         input: "an empty stream",
         args: Args::Mesh, stdin: Input::Text(""),
         expect: Expect::Accepted {
-            shows: &["kind: Namespace", "topology.istio.io/network: us-net", "name: istio-eastwestgateway"],
-            note: "cluster us's standalone generated set (istio-system Namespace, east-west gateway, Gateways, ServiceEntries)",
+            shows: &[],
+            note: "nothing on stdout: the standalone set only comes from `eastwest generate`",
         },
     };
     comments_only_accepted => Case {
         input: "a stream of comments and `---` only",
         args: Args::Mesh, stdin: Input::File("comments-only.yaml"),
         expect: Expect::Accepted {
-            shows: &["topology.istio.io/network: us-net", "name: istio-eastwestgateway"],
-            note: "as for an empty stream: the standalone generated set",
+            shows: &["---"],
+            note: "written back as it came (no objects, nothing added)",
         },
     };
     truncated_yaml => Case {
@@ -403,8 +403,8 @@ rows! {
         input: "a ResourceList without `items`",
         args: Args::Mesh, stdin: Input::File("resourcelist-without-items.yaml"),
         expect: Expect::Accepted {
-            shows: &["kind: ResourceList", "items:", "topology.istio.io/network: us-net"],
-            note: "read as an empty list: a ResourceList whose items are the standalone generated set",
+            shows: &["kind: ResourceList"],
+            note: "read as an empty list: the ResourceList back with nothing added",
         },
     };
     config_unknown_field => Case {
@@ -495,6 +495,54 @@ rows! {
         input: "usage: `--max-input-bytes lots`",
         args: Args::Raw(&["--config", "@MESH", "--max-input-bytes", "lots"]), stdin: Input::Text(""),
         expect: Expect::Error { code: 2, names: &["--max-input-bytes"], hides: &[] },
+    };
+    // --- issue 10 (routes): combinations that would install and route nowhere ------------
+    routes_ambient_custom_host => Case {
+        input: "config, ambient: a service host other than its Service's FQDN (`echo.mesh.global`)",
+        args: Args::ConfigFile("config-ambient-custom-host.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.services[0].hosts[0]", "echo.echo.svc.cluster.local"], hides: &[] },
+    };
+    routes_ambient_two_remote_networks => Case {
+        input: "config, ambient: cluster us would reach `echo` in two remote networks (eu, ap)",
+        args: Args::ConfigFile("config-ambient-two-remotes.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.services[0].clusters", "eu, ap"], hides: &[] },
+    };
+    routes_ambient_nodeport => Case {
+        input: "config, ambient: a gateway with `serviceType: NodePort`",
+        args: Args::ConfigFile("config-ambient-nodeport.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.clusters[1].gateway.serviceType", "NodePort"], hides: &[] },
+    };
+    routes_ambient_remote => Case {
+        input: "config, ambient: a cluster with `role: remote`",
+        args: Args::ConfigFile("config-ambient-remote.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.clusters[2].role", "multi-primary"], hides: &[] },
+    };
+    routes_remote_without_primary => Case {
+        input: "config: a remote cluster in a mesh with two primaries, no `primary` named",
+        args: Args::ConfigFile("config-remote-no-primary.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.clusters[2].primary", "us, eu"], hides: &[] },
+    };
+    routes_remote_with_full_istiod => Case {
+        input: "a remote cluster's render (primary-remote.yaml, `--cluster west`) containing a full istiod Deployment (document 5)",
+        args: Args::Raw(&["--config", "@../configs/primary-remote.yaml", "--cluster", "west"]),
+        stdin: Input::File("../e2e/helm3-istiod-mini-input.yaml"),
+        expect: Expect::Error { code: 1, names: &["document 5", "Deployment istio-system/istiod", "profile=remote"], hides: &[] },
+    };
+    routes_failover_without_locality => Case {
+        input: "config: `failover: [eu, ap]` where ap has no locality",
+        args: Args::ConfigFile("config-failover-no-locality.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.services[0].failover[1]", "locality"], hides: &[] },
+    };
+    routes_node_port_out_of_range => Case {
+        input: "config: `nodePort: 443`",
+        args: Args::ConfigFile("config-nodeport-out-of-range.yaml"), stdin: Input::Text(""),
+        expect: Expect::Error { code: 1, names: &["spec.clusters[1].gateway.nodePort", "30000-32767"], hides: &[] },
+    };
+    routes_service_without_exported_port => Case {
+        input: "an exported service's Service without the configured port 9080 (primary-remote.yaml, `--cluster east`)",
+        args: Args::Raw(&["--config", "@../configs/primary-remote.yaml", "--cluster", "east"]),
+        stdin: Input::File("service-missing-port.yaml"),
+        expect: Expect::Error { code: 1, names: &["spec.services[1].ports[0].number", "9080", "SNI"], hides: &[] },
     };
     // --- YAML forms, the existing-value rule and the control plane namespace (issue 9) ---
     yaml_anchored_value_replaced => Case {

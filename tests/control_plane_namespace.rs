@@ -19,6 +19,7 @@ fn run(input: &str, istio_namespace: Option<&str>) -> Result<String, String> {
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "mesh.yaml".into(), text: config(istio_namespace) }),
         cluster: None,
+        standalone: false,
     };
     eastwest::run(input, &options).map_err(|f| f.error.to_string())
 }

@@ -23,7 +23,7 @@ spec:
   - {{name: us, network: us-net, gateway: {{address: 192.0.2.1}}}}
   - {{name: eu, network: eu-net, gateway: {{address: 192.0.2.2}}}}
   services:
-  - {{name: echo, namespace: echo, clusters: [eu, us], hosts: [echo.mesh.local], ports: [{{name: http, number: 80}}]}}
+  - {{name: echo, namespace: echo, clusters: [eu, us], hosts: [echo.echo.svc.cluster.local], ports: [{{name: http, number: 80}}]}}
 "
     )
 }
@@ -32,6 +32,7 @@ fn run(input: &str, mode: &str, override_existing: bool) -> Result<String, Strin
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "mesh.yaml".into(), text: mesh(mode, override_existing) }),
         cluster: None,
+        standalone: false,
     };
     eastwest::run(input, &options).map_err(|f| f.error.to_string())
 }
@@ -193,6 +194,7 @@ fn user_env_is_set_as_written() {
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "mesh.yaml".into(), text: config }),
         cluster: None,
+        standalone: false,
     };
     let input = istiod("        - {name: PILOT_X, value: \"0\"}\n");
     let out = eastwest::run(&input, &options).map_err(|f| f.error.to_string()).expect("runs");

@@ -46,7 +46,8 @@ fn run_with(case: &Case, config: Option<&String>, input: &str) -> Result<String,
         origin: path.clone(),
         text: std::fs::read_to_string(repo().join(path)).expect("config"),
     });
-    let options = eastwest::Options { config, cluster: case.cluster.clone() };
+    // A case without input is the standalone set (`eastwest generate`).
+    let options = eastwest::Options { config, cluster: case.cluster.clone(), standalone: case.input.is_none() };
     eastwest::run(input, &options).map_err(|f| f.error.to_string())
 }
 

@@ -267,7 +267,7 @@ fn resource_list_round_trip_keeps_annotations_and_adds_placed_items() {
     let generated = check_generated(&before, &after);
     assert!(generated >= 3, "only {generated} generated items:\n{text}");
     find(&after, "Deployment", "istio-system", "istio-eastwestgateway");
-    find(&after, "Gateway", "istio-system", "cross-network-gateway");
+    find(&after, "HorizontalPodAutoscaler", "istio-system", "istio-eastwestgateway");
     find(&after, "ServiceEntry", "echo", "echo-import");
     // Helm 4's file-name annotation is for Helm only.
     assert!(!text.contains("postrenderer.helm.sh"), "{text}");
@@ -277,7 +277,7 @@ fn resource_list_round_trip_keeps_annotations_and_adds_placed_items() {
 /// one under `eastwest/` (e.g. left there by an earlier function or a hand edit).
 #[test]
 fn generated_items_avoid_paths_input_items_hold() {
-    let taken = "eastwest/istio-system_gateway_cross-network-gateway.yaml";
+    let taken = "eastwest/istio-system_horizontalpodautoscaler_istio-eastwestgateway.yaml";
     let squatter = format!(
         "- apiVersion: v1
   kind: ConfigMap
@@ -297,7 +297,7 @@ fn generated_items_avoid_paths_input_items_hold() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let before = items(&resource_list_json(&input));
     let after = items(&resource_list_json(&text));
-    find(&after, "Gateway", "istio-system", "cross-network-gateway");
+    find(&after, "HorizontalPodAutoscaler", "istio-system", "istio-eastwestgateway");
     check_generated(&before, &after);
 }
 
@@ -348,20 +348,21 @@ fn conflict_on_item_reports_resource_ref_and_field() {
     assert!(message.contains("eu-net") && message.contains("us-net"), "{message}");
 }
 
-/// The standalone set: what `eastwest --config` writes for empty input, as (kind, ns, name).
+/// The standalone set: what `eastwest generate --config` writes, as (kind, ns, name).
 fn standalone_set() -> BTreeSet<Key> {
     let config_text: String =
         FUNCTION_CONFIG.lines().skip(1).map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l))).collect();
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "functionConfig".into(), text: config_text }),
         cluster: None,
+        standalone: true,
     };
     let standalone = eastwest::run("", &options).unwrap_or_else(|f| panic!("standalone run: {}", f.error));
     let input = eastwest::read::Input::parse(&standalone).expect("standalone output parses");
     let objects = input.objects().expect("objects");
     let set: BTreeSet<Key> = objects.iter().map(|o| key(&eastwest::read::node_json(o.node))).collect();
     assert!(set.contains(&("Namespace".into(), String::new(), "istio-system".into())), "{set:?}");
-    assert!(set.contains(&("Gateway".into(), "istio-system".into(), "cross-network-gateway".into())), "{set:?}");
+    assert!(set.contains(&("Service".into(), "istio-system".into(), "istio-eastwestgateway".into())), "{set:?}");
     set
 }
 
@@ -377,26 +378,76 @@ fn check_standalone_answer(input: &str) {
     assert_eq!(check_generated(&[], &after), want.len());
 }
 
-/// (d) No items (`items: []`): the standalone set, as `eastwest --config` gives it for empty input.
+/// An empty ResourceList as a filter gets nothing added: the standalone set is only ever
+/// asked for, never inferred from missing input.
+fn check_nothing_added(input: &str) {
+    let out = eastwest(input);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "input:\n{input}\nstderr: {}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert_eq!(items(&resource_list_json(&text)), Vec::<Value>::new(), "items were added:\n{text}");
+}
+
+/// The functionConfig of a KRM generator: the same config, annotated to ask for the set.
+fn generator_config() -> String {
+    FUNCTION_CONFIG.replacen(
+        "      config.kubernetes.io/local-config: 'true'\n",
+        &format!(
+            "      config.kubernetes.io/local-config: 'true'\n      {}: 'true'\n",
+            eastwest::STANDALONE_ANNOTATION
+        ),
+        1,
+    )
+}
+
+/// (d) No items (`items: []`) in a filter: nothing is added.
 #[test]
-fn empty_items_get_the_standalone_set() {
-    check_standalone_answer(&format!(
+fn empty_items_get_nothing_added() {
+    check_nothing_added(&format!(
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n{FUNCTION_CONFIG}"
     ));
 }
 
 /// (d) No `items` field at all (the spec allows leaving it out when there are none).
 #[test]
-fn missing_items_get_the_standalone_set() {
-    check_standalone_answer(&format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{FUNCTION_CONFIG}"));
+fn missing_items_get_nothing_added() {
+    check_nothing_added(&format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{FUNCTION_CONFIG}"));
 }
 
-/// (d) The same ResourceList written as JSON (YAML's subset; kyaml-based orchestrators accept it).
+/// A generator (`eastwest.dev/standalone: "true"` on the functionConfig) with no items:
+/// the standalone set, as `eastwest generate --config` gives it.
 #[test]
-fn empty_items_json_get_the_standalone_set() {
-    let yaml = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n{FUNCTION_CONFIG}");
+fn generator_empty_items_get_the_standalone_set() {
+    let config = generator_config();
+    assert!(config.contains(eastwest::STANDALONE_ANNOTATION), "{config}");
+    check_standalone_answer(&format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n{config}"));
+}
+
+/// A generator with no `items` field at all.
+#[test]
+fn generator_missing_items_get_the_standalone_set() {
+    check_standalone_answer(&format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{}",
+        generator_config()
+    ));
+}
+
+/// The generator's ResourceList written as JSON (YAML's subset; kyaml-based orchestrators accept it).
+#[test]
+fn generator_empty_items_json_get_the_standalone_set() {
+    let yaml = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n{}", generator_config());
     let input = eastwest::read::Input::parse(&yaml).expect("parses");
     let json = serde_json::to_string(&eastwest::read::node_json(&input.docs[0].root)).expect("json");
     assert!(json.contains("\"items\":[]"), "{json}");
     check_standalone_answer(&json);
+}
+
+/// A generator annotation with any other value than "true" is not a request.
+#[test]
+fn generator_annotation_false_adds_nothing() {
+    let config = generator_config().replace(
+        &format!("{}: 'true'", eastwest::STANDALONE_ANNOTATION),
+        &format!("{}: 'false'", eastwest::STANDALONE_ANNOTATION),
+    );
+    check_nothing_added(&format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n{config}"));
 }

@@ -31,7 +31,7 @@ fn every_generated_istio_and_gateway_api_object_validates() {
         "testdata/configs/three-clusters-ambient.yaml",
     ] {
         for cluster in ["us", "eu", "ap"] {
-            let opts = options(config, Some(cluster));
+            let opts = eastwest::Options { standalone: true, ..options(config, Some(cluster)) };
             let Ok(output) = eastwest::run("", &opts) else { continue };
             for obj in objects(&output).iter().filter(|v| is_crd_object(v)) {
                 if let Err(problems) = crd_schema::validate_object(&schemas, obj) {
@@ -66,6 +66,7 @@ fn istiod_exposure_validates() {
     let opts = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "inline".into(), text: config.to_string() }),
         cluster: None,
+        standalone: true,
     };
     let output = eastwest::run("", &opts).expect("runs");
     let objs = objects(&output);
@@ -121,9 +122,9 @@ fn normalize(v: &mut Value) {
 #[test]
 fn sidecar_gateway_matches_the_istio_gateway_chart_field_by_field() {
     let chart = objects(&read(corpus().join("gateway-eastwest-us.yaml")));
-    let ours = objects(&run("", "testdata/configs/two-clusters.yaml", None));
+    let ours = objects(&generate("testdata/configs/two-clusters.yaml", None));
     let mut compared = 0;
-    for kind in ["ServiceAccount", "Role", "RoleBinding", "Service", "Deployment"] {
+    for kind in ["ServiceAccount", "Role", "RoleBinding", "Service", "Deployment", "HorizontalPodAutoscaler"] {
         let find = |set: &[Value]| {
             let mut v = set
                 .iter()
@@ -139,8 +140,7 @@ fn sidecar_gateway_matches_the_istio_gateway_chart_field_by_field() {
         assert!(paths.is_empty(), "{kind} differs from the chart at {paths:?}\nchart: {theirs:#}\nours: {mine:#}");
         compared += 1;
     }
-    assert_eq!(compared, 5);
-    // The chart's HorizontalPodAutoscaler is deliberately not generated: scaling policy is
-    // the platform's choice, and the Deployment leaves replicas unset so an HPA can own it.
-    assert!(chart.iter().any(|v| key(v).0 == "HorizontalPodAutoscaler"));
+    // The chart renders an HPA by default and no PodDisruptionBudget (issue 10 item 11).
+    assert_eq!(compared, 6);
+    assert!(!chart.iter().any(|v| key(v).0 == "PodDisruptionBudget"));
 }

@@ -30,6 +30,7 @@ fn run(input: &str) -> Result<String, String> {
     let options = eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: "mesh.yaml".into(), text: MESH.into() }),
         cluster: None,
+        standalone: false,
     };
     eastwest::run(input, &options).map_err(|f| f.error.to_string())
 }
@@ -177,7 +178,10 @@ fn comment_after_the_dash_in_a_resource_list() {
         objects[0].pointer("/spec/template/spec/containers/0/env"),
         Some(&json!([{"name": "CLUSTER_ID", "value": "us"}]))
     );
-    assert!(objects.iter().any(|o| o["kind"] == "Gateway"), "{out}");
+    assert!(
+        objects.iter().any(|o| o["kind"] == "ServiceAccount" && o["metadata"]["name"] == "istio-eastwestgateway"),
+        "{out}"
+    );
 }
 
 #[test]

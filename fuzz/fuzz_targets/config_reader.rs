@@ -1,5 +1,5 @@
 //! Any config file text: loading it must never panic; a config that loads must also drive
-//! the standalone generator (empty stdin) without panicking, to a fixed point.
+//! the standalone generator (`eastwest generate`) without panicking, to a fixed point.
 #![no_main]
 
 use eastwest::{ConfigFile, Options};
@@ -12,8 +12,11 @@ fuzz_target!(|data: &[u8]| {
     // A valid config: the cluster override path, then the standalone set it generates.
     let other = mesh.spec.clusters.last().map(|c| c.name.clone());
     let _ = eastwest::config::from_text(&text, "fuzz", other.as_deref());
-    let options =
-        Options { config: Some(ConfigFile { origin: "fuzz".into(), text: text.clone().into_owned() }), cluster: None };
+    let options = Options {
+        config: Some(ConfigFile { origin: "fuzz".into(), text: text.clone().into_owned() }),
+        cluster: None,
+        standalone: true,
+    };
     let Ok(first) = eastwest::run("", &options) else { return };
     match eastwest::run(&first, &options) {
         Ok(second) => assert!(

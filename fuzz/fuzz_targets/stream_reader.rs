@@ -24,8 +24,9 @@ fn options(selector: u8) -> Options {
         i if i < CONFIGS.len() => Options {
             config: Some(ConfigFile { origin: CONFIGS[i].0.to_owned(), text: CONFIGS[i].1.to_owned() }),
             cluster: None,
+            standalone: false,
         },
-        _ => Options { config: None, cluster: None },
+        _ => Options { config: None, cluster: None, standalone: false },
     }
 }
 

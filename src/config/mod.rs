@@ -92,6 +92,17 @@ pub struct Spec {
     /// Switch generated groups of resources on or off.
     #[serde(default)]
     pub generate: Generate,
+    /// The shared root of trust: where each cluster's istiod gets its signing intermediate.
+    #[serde(default)]
+    pub trust: Trust,
+    /// The control plane's revision (`istio.io/rev`), when istiod runs as `istiod-<revision>`.
+    /// Absent: taken from the istiod Deployment in the stream, else none.
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Forward every `*.local` service through the east-west gateway (Istio's samples),
+    /// instead of only the exported hosts.
+    #[serde(default)]
+    pub expose_all: bool,
 }
 
 fn default_trust_domain() -> String {
@@ -113,7 +124,15 @@ pub struct Cluster {
     /// `primary` runs istiod; a `remote` is served by a primary's istiod (exposed to it).
     #[serde(default)]
     pub role: Role,
+    /// A remote's primary: the cluster whose istiod serves it and holds its Istio config.
+    /// Default: the mesh's only primary.
+    #[serde(default)]
+    pub primary: Option<String>,
     pub gateway: GatewayConfig,
+    /// This cluster's SPIFFE trust domain, when it differs from `spec.trustDomain`
+    /// (meshes being merged); the other clusters then accept it as an alias.
+    #[serde(default)]
+    pub trust_domain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -144,9 +163,37 @@ pub struct GatewayConfig {
     pub annotations: BTreeMap<String, String>,
     #[serde(default, rename = "loadBalancerIP")]
     pub load_balancer_ip: Option<String>,
-    /// Ambient: also listen for istiod's xDS (15012) on the east-west gateway.
+    /// Refused when true: Istio reads no such setting (sidecar mode uses
+    /// `spec.generate.exposeIstiod`). Kept so old configs fail with a clear message.
     #[serde(default)]
     pub expose_istiod: bool,
+    /// `serviceType: NodePort`: the node port pinned for the mTLS port (default 31443),
+    /// which other clusters dial.
+    #[serde(default)]
+    pub node_port: Option<u64>,
+    /// The port other clusters dial when a load balancer maps it to the gateway's port
+    /// (443 outside, 15443 on the gateway).
+    #[serde(default)]
+    pub external_port: Option<u64>,
+    /// Per caller cluster, the address that caller reaches this gateway at (private links, NAT).
+    #[serde(default)]
+    pub address_from: BTreeMap<String, String>,
+}
+
+/// The node port pinned for the mTLS port of a NodePort gateway, unless configured.
+pub const DEFAULT_NODE_PORT: u64 = 31443;
+
+impl GatewayConfig {
+    pub fn node_port(&self) -> u64 {
+        self.node_port.unwrap_or(DEFAULT_NODE_PORT)
+    }
+}
+
+impl Service {
+    /// The Kubernetes Service's own name: what callers use in ambient, and the default host.
+    pub fn kubernetes_host(&self) -> String {
+        format!("{}.{}.svc.cluster.local", self.name, self.namespace)
+    }
 }
 
 fn default_tls_port() -> u64 {
@@ -193,12 +240,22 @@ pub struct Service {
     pub namespace: String,
     /// Clusters the service runs in.
     pub clusters: Vec<String>,
-    /// Host names callers use; each must be covered by the exporting gateway.
+    /// Host names callers use. Default (and in ambient the only choice): the Service's
+    /// FQDN `<name>.<namespace>.svc.cluster.local`.
+    #[serde(default)]
     pub hosts: Vec<String>,
     pub ports: Vec<ServicePort>,
     /// Pod labels of the service's workloads, when its Service is not in the stream.
     #[serde(default)]
     pub selector: BTreeMap<String, String>,
+    /// Clusters in failover order, written as `localityLbSetting` in every cluster.
+    #[serde(default)]
+    pub failover: Vec<String>,
+    /// Ambient: the Kubernetes service accounts the service's pods run as. A caller's
+    /// ztunnel accepts the far end of the tunnel only under these identities (the imported
+    /// ServiceEntry's `subjectAltNames`). Absent: `default`, with a warning.
+    #[serde(default)]
+    pub service_accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -272,6 +329,106 @@ impl Default for Generate {
     }
 }
 
+// ---- spec.trust and clusters[].trustDomain (issue 13: a shared root of trust) ----
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Trust {
+    /// Each primary cluster gets a cert-manager `Certificate` named `cacerts` (an
+    /// intermediate CA for istiod) from this issuer, which must hand out one root everywhere.
+    #[serde(default)]
+    pub cert_manager: Option<CertManagerTrust>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertManagerTrust {
+    pub issuer_ref: IssuerRef,
+    /// Lifetime of the intermediate, a Go duration (`8760h`); cert-manager's default if absent.
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// How long before expiry cert-manager renews it (`720h`).
+    #[serde(default)]
+    pub renew_before: Option<String>,
+    #[serde(default)]
+    pub private_key: Option<PrivateKeySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IssuerRef {
+    /// `Issuer`, `ClusterIssuer`, or an external issuer's kind.
+    pub kind: String,
+    pub name: String,
+    #[serde(default = "default_issuer_group")]
+    pub group: String,
+}
+
+fn default_issuer_group() -> String {
+    "cert-manager.io".to_owned()
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrivateKeySpec {
+    #[serde(default)]
+    pub algorithm: Option<KeyAlgorithm>,
+    /// RSA: bits (2048-8192); ECDSA: curve size (256, 384 or 521).
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+/// cert-manager's key algorithms, spelled as cert-manager spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum KeyAlgorithm {
+    #[serde(rename = "RSA")]
+    Rsa,
+    #[serde(rename = "ECDSA")]
+    Ecdsa,
+    Ed25519,
+}
+
+impl KeyAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa => "RSA",
+            KeyAlgorithm::Ecdsa => "ECDSA",
+            KeyAlgorithm::Ed25519 => "Ed25519",
+        }
+    }
+}
+
+impl Mesh {
+    /// A cluster's trust domain: its own override, else the mesh's.
+    pub fn trust_domain_of<'a>(&'a self, cluster: &'a Cluster) -> &'a str {
+        cluster.trust_domain.as_deref().unwrap_or(&self.spec.trust_domain)
+    }
+
+    /// The rendered cluster's trust domain.
+    pub fn trust_domain(&self) -> &str {
+        self.trust_domain_of(self.cluster())
+    }
+
+    /// The other clusters' trust domains that differ from this one's, sorted, each once:
+    /// the mesh config's `trustDomainAliases`. Empty when all clusters share one.
+    pub fn trust_domain_aliases(&self) -> Vec<String> {
+        let own = self.trust_domain();
+        let mut aliases: Vec<String> = self
+            .spec
+            .clusters
+            .iter()
+            .map(|c| self.trust_domain_of(c))
+            .filter(|td| *td != own)
+            .map(str::to_owned)
+            .collect();
+        aliases.sort();
+        aliases.dedup();
+        aliases
+    }
+}
+
+// ---- end of spec.trust ----
+
 /// A validated config with the rendered cluster resolved.
 #[derive(Debug, Clone)]
 pub struct Mesh {
@@ -322,11 +479,88 @@ impl Mesh {
         self.spec.clusters.iter().filter(move |c| &c.name != me && self.can_call(&c.name, me))
     }
 
-    /// Whether istiod must be reachable through the east-west gateway.
-    pub fn expose_istiod(&self) -> bool {
-        self.spec.generate.expose_istiod.unwrap_or_else(|| {
-            self.cluster().role == Role::Primary && self.spec.clusters.iter().any(|c| c.role == Role::Remote)
+    /// The primary whose istiod serves `cluster` and reads its Istio config: the cluster
+    /// itself for a primary (validation guarantees a remote's primary exists).
+    pub fn config_cluster_of<'a>(&'a self, cluster: &'a Cluster) -> &'a Cluster {
+        match (cluster.role, &cluster.primary) {
+            (Role::Remote, Some(p)) => self.cluster_named(p).unwrap_or(cluster),
+            _ => cluster,
+        }
+    }
+
+    /// Is `cluster` served by the same istiod (config cluster) as the rendered one?
+    pub fn in_my_group(&self, cluster: &Cluster) -> bool {
+        self.config_cluster_of(cluster).name == self.config_cluster_of(self.cluster()).name
+    }
+
+    /// The clusters whose Istio config the rendered cluster's render carries: a primary and
+    /// its remotes (istio/istio pilot/pkg/bootstrap/configcontroller.go: istiod reads Istio
+    /// config only from its config cluster). Empty when rendering a remote.
+    pub fn config_group(&self) -> Vec<&Cluster> {
+        if self.cluster().role == Role::Remote {
+            return Vec::new();
+        }
+        self.spec.clusters.iter().filter(|c| self.in_my_group(c)).collect()
+    }
+
+    /// Does the rendered primary serve remote clusters?
+    pub fn has_remotes(&self) -> bool {
+        self.cluster().role == Role::Primary && self.config_group().len() > 1
+    }
+
+    /// Clusters outside the rendered cluster's group that some member of the group may
+    /// call: one istiod configures every member alike, so they share one import set.
+    pub fn group_callable_peers(&self) -> Vec<&Cluster> {
+        let group = self.config_group();
+        self.spec
+            .clusters
+            .iter()
+            .filter(|c| !self.in_my_group(c) && group.iter().any(|g| self.can_call(&g.name, &c.name)))
+            .collect()
+    }
+
+    /// Where `caller` dials `target`'s east-west gateway: `addressFrom[caller]`, else the
+    /// address; `externalPort`, else the pinned node port (NodePort), else the gateway's
+    /// port (ambient: HBONE 15008).
+    pub fn dial(&self, target: &Cluster, caller: &str) -> (String, u64) {
+        let gw = &target.gateway;
+        let address = gw.address_from.get(caller).unwrap_or(&gw.address).clone();
+        let port = gw.external_port.unwrap_or_else(|| {
+            if self.ambient() {
+                u64::from(crate::transform::istio::HBONE_PORT)
+            } else if gw.service_type == ServiceType::NodePort {
+                gw.node_port()
+            } else {
+                gw.port
+            }
+        });
+        (address, port)
+    }
+
+    /// Do the callers this cluster's mesh config reaches need the sidecar DNS proxy: some
+    /// host they call (imported, or local under a name that is no Kubernetes Service) has
+    /// no kube-dns record. A primary's mesh config also reaches its remotes' proxies (their
+    /// injector is the primary's istiod), so they count as its callers.
+    pub fn needs_dns_capture(&self) -> bool {
+        if !self.spec.generate.service_entries {
+            return false;
+        }
+        let group = self.config_group();
+        let callers: Vec<&Cluster> = if group.is_empty() { vec![self.cluster()] } else { group };
+        self.spec.services.iter().any(|s| {
+            callers.iter().any(|caller| {
+                let imported = s.clusters.iter().any(|c| *c != caller.name && self.can_call(&caller.name, c));
+                let custom_local =
+                    s.clusters.contains(&caller.name) && s.hosts.iter().any(|h| *h != s.kubernetes_host());
+                imported || custom_local
+            })
         })
+    }
+
+    /// Whether istiod must be reachable through the east-west gateway: for a primary that
+    /// serves remote clusters (their proxies and webhook reach istiod through it).
+    pub fn expose_istiod(&self) -> bool {
+        self.spec.generate.expose_istiod.unwrap_or_else(|| self.has_remotes())
     }
 }
 

@@ -18,10 +18,11 @@ pub fn covers(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// `*.local` plus each exported host it does not cover, each once. Overlapping
-/// AUTO_PASSTHROUGH hosts would make Envoy reject the whole listener.
-pub fn passthrough_hosts<'a>(exported: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut hosts = vec![DEFAULT_HOST.to_owned()];
+/// The exported hosts, each once, without those another listed wildcard covers.
+/// Overlapping AUTO_PASSTHROUGH hosts would make Envoy reject the whole listener. With
+/// `expose_all`, `*.local` leads (Istio's samples: every mesh service reachable).
+pub fn passthrough_hosts<'a>(exported: impl Iterator<Item = &'a str>, expose_all: bool) -> Vec<String> {
+    let mut hosts: Vec<String> = if expose_all { vec![DEFAULT_HOST.to_owned()] } else { Vec::new() };
     let mut extra: Vec<&str> = exported.collect();
     extra.sort();
     extra.dedup();
@@ -39,28 +40,64 @@ fn selector() -> Value {
     json!({ SELECTOR_LABEL.0: SELECTOR_LABEL.1 })
 }
 
-pub fn cross_network_gateway(mesh: &Mesh, hosts: Vec<String>) -> Generated {
+/// The AUTO_PASSTHROUGH Gateway for every gateway this istiod configures (a primary's and
+/// its remotes', which carry the same pod label): only the hosts of services that run in
+/// those clusters, so a service nobody exported cannot be reached from another network.
+/// One server per distinct gateway port. None when nothing is exported (a server needs hosts).
+pub fn cross_network_gateway(mesh: &Mesh) -> Option<Generated> {
+    let group = mesh.config_group();
+    let exported = mesh
+        .spec
+        .services
+        .iter()
+        .filter(|s| group.iter().any(|c| s.clusters.contains(&c.name)))
+        .flat_map(|s| s.hosts.iter().map(String::as_str));
+    let hosts = passthrough_hosts(exported, mesh.spec.expose_all);
+    if hosts.is_empty() {
+        return None;
+    }
+    let mut ports: Vec<u64> = group.iter().map(|c| c.gateway.port).collect();
+    ports.sort();
+    ports.dedup();
+    // The rendered cluster's own port first, named as before.
+    ports.sort_by_key(|p| *p != mesh.cluster().gateway.port);
+    let servers: Vec<Value> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let name = if i == 0 { "tls".to_owned() } else { format!("tls-{port}") };
+            json!({
+                "port": {"number": port, "name": name, "protocol": "TLS"},
+                "tls": {"mode": "AUTO_PASSTHROUGH"},
+                "hosts": hosts,
+            })
+        })
+        .collect();
     let ns = &mesh.cluster().gateway.namespace;
     let value = json!({
         "apiVersion": "networking.istio.io/v1",
         "kind": "Gateway",
         "metadata": {"name": "cross-network-gateway", "namespace": ns},
-        "spec": {
-            "selector": selector(),
-            "servers": [{
-                "port": {"number": mesh.cluster().gateway.port, "name": "tls", "protocol": "TLS"},
-                "tls": {"mode": "AUTO_PASSTHROUGH"},
-                "hosts": hosts,
-            }],
-        },
+        "spec": {"selector": selector(), "servers": servers},
     });
-    Generated { value, file: "expose-services" }
+    Some(Generated { value, file: "expose-services" })
+}
+
+/// The Service of istiod of `revision`: the istiod chart names it `istiod-<revision>`
+/// (manifests/charts/istio-control/istio-discovery/templates/service.yaml), as Istio's
+/// samples/multicluster/expose-istiod-rev.yaml.tmpl routes to.
+pub fn istiod_host(mesh: &Mesh, revision: Option<&str>) -> String {
+    let name = match revision {
+        Some(rev) => format!("istiod-{rev}"),
+        None => "istiod".to_owned(),
+    };
+    format!("{name}.{}.svc.cluster.local", mesh.spec.istio_namespace)
 }
 
 /// istiod's xDS (15012) and webhook (15017) passed through to istiod, for remote clusters.
-pub fn istiod(mesh: &Mesh) -> Vec<Generated> {
+pub fn istiod(mesh: &Mesh, revision: Option<&str>) -> Vec<Generated> {
     let ns = &mesh.cluster().gateway.namespace;
-    let istiod_host = format!("istiod.{}.svc.cluster.local", mesh.spec.istio_namespace);
+    let istiod_host = istiod_host(mesh, revision);
     let gateway = json!({
         "apiVersion": "networking.istio.io/v1",
         "kind": "Gateway",
@@ -109,8 +146,13 @@ mod tests {
 
     #[test]
     fn only_uncovered_hosts_are_added() {
-        let hosts =
-            passthrough_hosts(["echo.eu.mesh.local", "echo.mesh.global", "*.mesh.global", "b.mesh.global"].into_iter());
+        let hosts = passthrough_hosts(
+            ["echo.eu.mesh.local", "echo.mesh.global", "*.mesh.global", "b.mesh.global"].into_iter(),
+            true,
+        );
         assert_eq!(hosts, vec!["*.local", "*.mesh.global"]);
+        // Item 14 (least exposure): without exposeAll only the exported hosts are forwarded.
+        let hosts = passthrough_hosts(["echo.eu.mesh.local", "echo.mesh.global"].into_iter(), false);
+        assert_eq!(hosts, vec!["echo.eu.mesh.local", "echo.mesh.global"]);
     }
 }

@@ -16,10 +16,10 @@ use serde_json::Value;
 
 use super::{to_value, Generated};
 use crate::config::{Mesh, ServiceType};
-use crate::transform::istio::NETWORK_LABEL;
+use crate::transform::istio::{self, NETWORK_LABEL};
 
 /// The pod label the cross-network Gateways select, whatever the gateway is called.
-pub const SELECTOR_LABEL: (&str, &str) = ("istio", "eastwestgateway");
+pub const SELECTOR_LABEL: (&str, &str) = istio::EASTWEST_POD_LABEL;
 
 /// Service ports of an east-west gateway: health, mTLS passthrough, istiod, webhook.
 pub fn service_ports(mesh: &Mesh) -> Vec<(&'static str, i32)> {
@@ -53,7 +53,7 @@ fn meta(mesh: &Mesh, labels: BTreeMap<String, String>) -> ObjectMeta {
     }
 }
 
-pub fn objects(mesh: &Mesh) -> Vec<Generated> {
+pub fn objects(mesh: &Mesh, revision: Option<&str>) -> Vec<Generated> {
     let mut object_labels = labels(mesh);
     // The network label belongs on the pods and the Service, as the chart puts it.
     object_labels.remove(NETWORK_LABEL);
@@ -63,7 +63,8 @@ pub fn objects(mesh: &Mesh) -> Vec<Generated> {
         to_value(&role(mesh, object_labels.clone())),
         to_value(&role_binding(mesh, object_labels.clone())),
         to_value(&service(mesh)),
-        to_value(&deployment(mesh, object_labels)),
+        to_value(&deployment(mesh, object_labels.clone(), revision)),
+        autoscaler(mesh, object_labels),
     ];
     values.into_iter().map(|value| Generated { value, file }).collect()
 }
@@ -102,6 +103,13 @@ fn service(mesh: &Mesh) -> Service {
     if !annotations.is_empty() {
         metadata.annotations = Some(annotations);
     }
+    if gw.port != istio::DEFAULT_TLS_PORT {
+        // istio/istio pilot/pkg/serviceregistry/kube/controller/network.go: a gateway's
+        // mTLS port other than 15443 is read from this label.
+        if let Some(labels) = metadata.labels.as_mut() {
+            labels.insert(istio::GATEWAY_PORT_LABEL.into(), gw.port.to_string());
+        }
+    }
     let ports = service_ports(mesh)
         .into_iter()
         .map(|(name, port)| ServicePort {
@@ -109,6 +117,10 @@ fn service(mesh: &Mesh) -> Service {
             port,
             target_port: Some(IntOrString::Int(port)),
             protocol: Some("TCP".into()),
+            // The node port other clusters are told to dial (meshNetworks is used as
+            // written, istio/istio pilot/pkg/model/network.go), so it is pinned.
+            node_port: (gw.service_type == ServiceType::NodePort && port as u64 == gw.port)
+                .then(|| gw.node_port() as i32),
             ..Default::default()
         })
         .collect();
@@ -132,10 +144,36 @@ fn selector(mesh: &Mesh) -> BTreeMap<String, String> {
     ])
 }
 
-fn deployment(mesh: &Mesh, labels_on_object: BTreeMap<String, String>) -> Deployment {
+/// The HorizontalPodAutoscaler Istio's gateway chart renders by default
+/// (manifests/charts/gateway/templates/hpa.yaml, autoscaling 1-5 replicas at 80% CPU; its
+/// PodDisruptionBudget is off by default, so none is written).
+fn autoscaler(mesh: &Mesh, labels: BTreeMap<String, String>) -> Value {
+    let name = &mesh.cluster().gateway.name;
+    serde_json::json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": to_value(&meta(mesh, labels)),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "metrics": [{
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"averageUtilization": 80, "type": "Utilization"}},
+            }],
+        },
+    })
+}
+
+fn deployment(mesh: &Mesh, labels_on_object: BTreeMap<String, String>, revision: Option<&str>) -> Deployment {
     let gw = &mesh.cluster().gateway;
     let mut pod_labels = labels(mesh);
     pod_labels.insert("sidecar.istio.io/inject".into(), "true".into());
+    if let Some(rev) = revision {
+        // Like the chart's `revision=<rev>`: only that revision's injector takes these pods
+        // (istio/istio pkg/revisions/tag_watcher.go).
+        pod_labels.insert(istio::REVISION_LABEL.into(), rev.into());
+    }
     let annotations = BTreeMap::from([
         // The injector fills in the proxy with its `gateway` template.
         ("inject.istio.io/templates".to_owned(), "gateway".to_owned()),

@@ -40,6 +40,12 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) -> Result<(), E
         let mut vars: Vec<Var> = Vec::new();
         let container = if istio::is_istiod(obj) {
             vars.push(derived("CLUSTER_ID", cluster, Some("Kubernetes")));
+            if mesh.has_remotes() {
+                // Without it the primary never takes charge of its remotes (istio/istio
+                // pilot/pkg/serviceregistry/kube/controller/multicluster.go). The chart renders
+                // it only when asked, so any value already there was someone's choice.
+                vars.push(derived(istio::EXTERNAL_ISTIOD_ENV, "true", None));
+            }
             if mesh.ambient() {
                 if istio::env_value(obj, "discovery", "PILOT_ENABLE_AMBIENT") != Some("true") {
                     return Err(Error::Object {

@@ -90,7 +90,6 @@ pub fn is_ztunnel(obj: &Object) -> bool {
 /// `getGatewayDetails`: a labelled Service listening on neither is no gateway).
 const NETWORK_GATEWAY_PORT: u32 = 15443;
 const NETWORK_GATEWAY_HBONE_PORT: u32 = 15008;
-const GATEWAY_PORT_LABEL: &str = "networking.istio.io/gatewayPort";
 
 /// A Service istiod may take as a network gateway: one exposing (as its `port`) 15443, or
 /// the port its `networking.istio.io/gatewayPort` label names, or 15008. Only such
@@ -118,3 +117,55 @@ pub fn service_selects(service: &Object, workload: &Object) -> bool {
             _ => false,
         })
 }
+
+// --- Facts shared by the generator and the checker (istio/istio and ztunnel sources) -----
+
+/// HBONE, the tunnel port every ambient cross-network connection uses (ztunnel
+/// src/proxy/outbound.rs; istio pilot/pkg/serviceregistry/ambient/networks.go reads it
+/// from the peer Gateway's HBONE listener).
+pub const HBONE_PORT: u16 = 15008;
+/// The sidecar-mode mTLS passthrough port of an east-west gateway.
+pub const DEFAULT_TLS_PORT: u64 = 15443;
+/// Pod label of the east-west gateway; the cross-network Gateways select it.
+pub const EASTWEST_POD_LABEL: (&str, &str) = ("istio", "eastwestgateway");
+/// The Service label that names a gateway's mTLS port when it is not 15443
+/// (pilot/pkg/serviceregistry/kube/controller/network.go).
+pub const GATEWAY_PORT_LABEL: &str = "networking.istio.io/gatewayPort";
+/// Gateway API: the Service type istiod gives a gateway it deploys
+/// (pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go).
+pub const SERVICE_TYPE_ANNOTATION: &str = "networking.istio.io/service-type";
+/// The control plane revision a pod or Gateway belongs to (pkg/revisions/tag_watcher.go).
+pub const REVISION_LABEL: &str = "istio.io/rev";
+/// On a remote's control-plane Namespace: the primaries that take charge of it
+/// (pilot/pkg/serviceregistry/kube/controller/multicluster.go).
+pub const CONTROL_PLANE_CLUSTERS_ANNOTATION: &str = "topology.istio.io/controlPlaneClusters";
+/// istiod env: this istiod serves remote clusters (multicluster.go).
+pub const EXTERNAL_ISTIOD_ENV: &str = "EXTERNAL_ISTIOD";
+/// Endpoint label that turns on auto-mTLS towards it.
+pub const TLS_MODE_LABEL: (&str, &str) = ("security.istio.io/tlsMode", "istio");
+/// Ambient: a Service shared across networks (pilot/pkg/serviceregistry/ambient/services.go).
+pub const GLOBAL_SERVICE_LABEL: &str = "istio.io/global";
+
+/// The SNI a sidecar sends through an AUTO_PASSTHROUGH gateway for `host:port`
+/// (pilot/pkg/model/service.go BuildSubsetKey / BuildDNSSrvSubsetKey).
+pub fn passthrough_sni(port: u64, host: &str) -> String {
+    format!("outbound_.{port}_._.{host}")
+}
+
+/// The revision of an istiod Deployment (`istio.io/rev`), when not the default.
+pub fn revision_of<'a>(obj: &Object<'a>) -> Option<&'a str> {
+    let rev = obj.node.path(&["metadata", "labels", REVISION_LABEL]).and_then(Node::as_str)?;
+    (rev != "default" && !rev.is_empty()).then_some(rev)
+}
+
+// Facts Istio reads that both the generator and `eastwest check` rely on.
+
+/// Proxy metadata (mesh config `defaultConfig.proxyMetadata`) that turns on the sidecar DNS
+/// proxy, which resolves ServiceEntry hosts to their VIPs.
+pub const DNS_CAPTURE_METADATA: &str = "ISTIO_META_DNS_CAPTURE";
+/// Gateway API class of an ambient cluster's own east-west gateway (istiod deploys it).
+pub const EAST_WEST_GATEWAY_CLASS: &str = "istio-east-west";
+/// Gateway API class of a peer Gateway that points at another network's gateway.
+pub const REMOTE_GATEWAY_CLASS: &str = "istio-remote";
+/// The Secret istiod takes its signing CA from (pilot/pkg/bootstrap/istio_ca.go).
+pub const CACERTS_SECRET: &str = "cacerts";

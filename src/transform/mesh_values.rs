@@ -50,9 +50,14 @@ fn set_mesh_config(mesh: &Mesh, config: &mut Change, policy: OnConflict, existin
     // The chart always renders its default trust domain: that one is replaced; any other
     // value someone chose follows the rule for existing values.
     let trust_policy = if existing_trust_domain == Some(CHART_TRUST_DOMAIN) { OnConflict::Replace } else { policy };
-    config.key("trustDomain").set(mesh.spec.trust_domain.as_str(), trust_policy);
+    config.key("trustDomain").set(mesh.trust_domain(), trust_policy);
+    let aliases = mesh.trust_domain_aliases();
+    if !aliases.is_empty() {
+        // Other clusters' trust domains, accepted as this one's (pilot/pkg/security/trustdomain).
+        config.key("trustDomainAliases").set(aliases, policy);
+    }
     config.path(&["defaultConfig", "meshId"]).set(mesh.spec.mesh_id.as_str(), policy);
-    if imports_any(mesh) {
+    if mesh.needs_dns_capture() {
         // Apps resolve imported hosts through the sidecar's DNS proxy (to the VIPs).
         config.path(&["defaultConfig", "proxyMetadata", "ISTIO_META_DNS_CAPTURE"]).set("true", policy);
     }
@@ -70,7 +75,7 @@ fn set_mesh_networks(mesh: &Mesh, config: &mut Change, policy: OnConflict) {
     for cluster in &mesh.spec.clusters {
         let value = serde_json::json!({
             "endpoints": [{"fromRegistry": cluster.name}],
-            "gateways": [{"address": cluster.gateway.address, "port": cluster.gateway.port}],
+            "gateways": [{"address": mesh.dial(cluster, &mesh.cluster().name).0, "port": mesh.dial(cluster, &mesh.cluster().name).1}],
         });
         networks.key(&cluster.network).set(value, policy);
     }

@@ -1,6 +1,7 @@
 //! Edits to objects already in the stream, one module per concern. Each transform only
 //! describes what it wants ([`Change`]); the writer turns that into in-place text edits.
 
+pub mod control_plane;
 pub mod env;
 pub mod global_services;
 pub mod istio;
@@ -116,5 +117,6 @@ pub fn run(mesh: &Mesh, objects: &[Object]) -> Result<Edits, Error> {
     mesh_values::apply(mesh, objects, &mut edits);
     env::apply(mesh, objects, &mut edits)?;
     global_services::apply(mesh, objects, &mut edits);
+    control_plane::apply(mesh, objects, &mut edits);
     Ok(edits)
 }

@@ -24,11 +24,18 @@ pub fn options(config: &str, cluster: Option<&str>) -> eastwest::Options {
     eastwest::Options {
         config: Some(eastwest::ConfigFile { origin: config.to_owned(), text: read(repo().join(config)) }),
         cluster: cluster.map(str::to_owned),
+        standalone: false,
     }
 }
 
 pub fn run(input: &str, config: &str, cluster: Option<&str>) -> String {
     eastwest::run(input, &options(config, cluster)).unwrap_or_else(|f| panic!("eastwest failed: {}", f.error))
+}
+
+/// The cluster's standalone set, as `eastwest generate --config CONFIG [--cluster NAME]` writes it.
+pub fn generate(config: &str, cluster: Option<&str>) -> String {
+    let options = eastwest::Options { standalone: true, ..options(config, cluster) };
+    eastwest::run("", &options).unwrap_or_else(|f| panic!("eastwest generate failed: {}", f.error))
 }
 
 /// Every object of a stream as JSON, read the way Kubernetes reads YAML.
