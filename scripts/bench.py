@@ -13,7 +13,7 @@ Cases:
           testdata/configs/two-clusters.yaml, vs `kubectl kustomize` with a `labels:`
           transformer setting topology.istio.io/network on every object and template.
   small   podinfo.yaml alone (a typical small chart).
-  scale   eastwest --config <generated K clusters x S services> </dev/null (standalone mode).
+  scale   eastwest generate --config <generated K clusters x S services> (the standalone set).
   docs    streams of 1000..8000 small ConfigMaps: time must grow linearly with the count.
   many    memory on many small documents: 50 000 tiny ConfigMaps and 50 000 small
           Deployments (a quarter of them in a workload namespace, so edited and checked);
@@ -321,7 +321,7 @@ def bench_small(args, summary):
 
 
 def bench_scale(args, tmp, summary):
-    print("[scale] eastwest --config <K clusters x S services> </dev/null  (standalone set of cluster c0)")
+    print("[scale] eastwest generate --config <K clusters x S services>  (standalone set of cluster c0)")
     print(f"  {'K x S':>10} {'config B':>10} {'output B':>10} {'median':>10} {'peak RSS':>10} "
           f"{'config x':>9} {'time x':>7} {'output x':>9}")
     points = []
@@ -330,7 +330,7 @@ def bench_scale(args, tmp, summary):
         with open(cfg, "w") as f:
             f.write(scale_config(k, s))
         cfg_bytes = os.path.getsize(cfg)
-        runs = run_many([EASTWEST, "--config", cfg], os.devnull, args.scale_runs)
+        runs = run_many([EASTWEST, "generate", "--config", cfg], os.devnull, args.scale_runs)
         med = median_s(runs)
         out_bytes = runs[0].out_bytes
         growth = ""
