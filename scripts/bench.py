@@ -13,8 +13,14 @@ Cases:
           testdata/configs/two-clusters.yaml, vs `kubectl kustomize` with a `labels:`
           transformer setting topology.istio.io/network on every object and template.
   small   podinfo.yaml alone (a typical small chart).
-  scale   eastwest --config <generated K clusters x S services> </dev/null (standalone mode).
+  scale   eastwest generate --config <generated K clusters x S services> (the standalone set).
   docs    streams of 1000..8000 small ConfigMaps: time must grow linearly with the count.
+  many    memory on many small documents: 50 000 tiny ConfigMaps and 50 000 small
+          Deployments (a quarter of them in a workload namespace, so edited and checked);
+          peak RSS as a multiple of the input (goal <= 4x for any stream of 1 MB or more).
+  check   what the edit check (every edited document read back and compared) costs: the
+          time eastwest reports under EASTWEST_TIMINGS=1, on the big input and on the
+          Deployments of `many`.
 
 Every child is started by this process and reaped with os.wait4, so its wall time and its
 own peak RSS (ru_maxrss) are measured without anything else in between. Python stdlib only.
@@ -60,11 +66,12 @@ class BenchError(Exception):
 
 
 class Run:
-    def __init__(self, seconds, max_rss_kb, status, out_bytes):
+    def __init__(self, seconds, max_rss_kb, status, out_bytes, stderr=""):
         self.seconds = seconds
         self.max_rss = max_rss_kb * 1024  # Linux reports ru_maxrss in KiB
         self.status = status
         self.out_bytes = out_bytes
+        self.stderr = stderr
 
 
 def run_once(argv, stdin_path, cwd=None):
@@ -89,11 +96,11 @@ def run_once(argv, stdin_path, cwd=None):
             os.chdir(saved)
         out_bytes = os.fstat(out.fileno()).st_size
         code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        message = err.read().decode("utf-8", "replace").strip()
         if code != 0:
-            err.seek(0)
-            message = err.read().decode("utf-8", "replace").strip()
             raise BenchError(f"{' '.join(argv)} failed (exit {code}): {message[:500]}")
-        return Run(seconds, usage.ru_maxrss, code, out_bytes)
+        return Run(seconds, usage.ru_maxrss, code, out_bytes, message)
 
 
 def run_many(argv, stdin_path, n, cwd=None, warmup=1):
@@ -314,7 +321,7 @@ def bench_small(args, summary):
 
 
 def bench_scale(args, tmp, summary):
-    print("[scale] eastwest --config <K clusters x S services> </dev/null  (standalone set of cluster c0)")
+    print("[scale] eastwest generate --config <K clusters x S services>  (standalone set of cluster c0)")
     print(f"  {'K x S':>10} {'config B':>10} {'output B':>10} {'median':>10} {'peak RSS':>10} "
           f"{'config x':>9} {'time x':>7} {'output x':>9}")
     points = []
@@ -323,7 +330,7 @@ def bench_scale(args, tmp, summary):
         with open(cfg, "w") as f:
             f.write(scale_config(k, s))
         cfg_bytes = os.path.getsize(cfg)
-        runs = run_many([EASTWEST, "--config", cfg], os.devnull, args.scale_runs)
+        runs = run_many([EASTWEST, "generate", "--config", cfg], os.devnull, args.scale_runs)
         med = median_s(runs)
         out_bytes = runs[0].out_bytes
         growth = ""
@@ -374,6 +381,92 @@ def bench_docs(args, tmp, summary):
                    f"(worst time/count growth {worst:.2f}, goal <= {GOAL_DOCS_LINEAR})")
 
 
+MANY_DOCS = 50000
+# Cluster us of two-clusters.yaml with workload namespace "apps": the Deployments there are
+# edited (network label on their pods), the others only read.
+MANY_CONFIG = """\
+apiVersion: eastwest.dev/v1alpha1
+kind: MeshNetwork
+metadata: {name: many}
+spec:
+  meshID: many
+  cluster: us
+  workloadNamespaces: [apps]
+  clusters:
+  - {name: us, network: us-net, gateway: {address: 192.0.2.1}}
+  - {name: eu, network: eu-net, gateway: {address: 192.0.2.2}}
+"""
+
+
+def write_many(kind, path):
+    """MANY_DOCS tiny ConfigMaps or small Deployments (one in four in namespace apps)."""
+    with open(path, "w") as f:
+        for i in range(MANY_DOCS):
+            if kind == "ConfigMap":
+                f.write(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: default\n"
+                        f"data:\n  key: value-{i}\n")
+            else:
+                ns = "apps" if i % 4 == 0 else "default"
+                f.write(f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: {ns}\n"
+                        f"  labels: {{app: app-{i}}}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: app-{i}}}\n"
+                        f"  template:\n    metadata:\n      labels: {{app: app-{i}}}\n    spec:\n      containers:\n"
+                        f"      - name: app\n        image: nginx:1.25\n        ports:\n        - containerPort: 80\n")
+    return os.path.getsize(path)
+
+
+def edit_check_ms(stderr):
+    m = re.search(r"edit check ([0-9.]+) ms for (\d+) of (\d+) documents", stderr)
+    return (float(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def bench_many(args, tmp, summary):
+    print(f"[many] memory on {MANY_DOCS} small documents (goal: peak RSS <= {GOAL_RSS_MULTIPLE:.0f}x the input)")
+    cfg = os.path.join(tmp, "many.yaml")
+    with open(cfg, "w") as f:
+        f.write(MANY_CONFIG)
+    for kind in ("ConfigMap", "Deployment"):
+        path = os.path.join(tmp, f"many-{kind}.yaml")
+        size = in_child(write_many, kind, path)
+        runs = run_many([EASTWEST, "--config", cfg], path, 3, warmup=0)
+        rss = peak_rss(runs)
+        ok = rss / size <= GOAL_RSS_MULTIPLE
+        print(f"  {MANY_DOCS} {kind}s, {size / 1e6:.1f} MB: median {ms(median_s(runs))}, peak RSS {mib(rss)} "
+              f"= {rss / size:.1f}x input  goal <= {GOAL_RSS_MULTIPLE:.0f}x: {verdict(ok)}")
+        summary.append(f"{MANY_DOCS} small {kind}s ({size / 1e6:.1f} MB): peak RSS {mib(rss)} = {rss / size:.1f}x input "
+                       f"({verdict(ok)}, goal <= {GOAL_RSS_MULTIPLE:.0f}x)")
+        if kind == "Deployment":
+            os.environ["EASTWEST_TIMINGS"] = "1"
+            try:
+                timed = run_once([EASTWEST, "--config", cfg], path)
+            finally:
+                del os.environ["EASTWEST_TIMINGS"]
+            check = edit_check_ms(timed.stderr)
+            if check:
+                print(f"  edit check: {check[0]:.1f} ms of {ms(timed.seconds)} for the {check[1]} edited of "
+                      f"{check[2]} documents")
+                summary.append(f"edit check on {check[1]} edited Deployments: {check[0]:.1f} ms of {ms(timed.seconds)}")
+
+
+def bench_check(args, kdir, summary):
+    big = os.path.join(kdir, "input.yaml")
+    if not os.path.exists(big):
+        in_child(build_big_input, big)
+    os.environ["EASTWEST_TIMINGS"] = "1"
+    try:
+        runs = [run_once([EASTWEST, "--config", CONFIG], big) for _ in range(max(3, args.runs // 3))]
+    finally:
+        del os.environ["EASTWEST_TIMINGS"]
+    checks = [edit_check_ms(r.stderr) for r in runs]
+    if not all(checks):
+        raise BenchError("eastwest printed no timings under EASTWEST_TIMINGS=1")
+    check_ms = statistics.median(c[0] for c in checks)
+    total = median_s(runs)
+    print(f"[check] edit check on the big input: median {check_ms:.1f} ms of {ms(total)} "
+          f"({100 * check_ms / (total * 1000):.0f}%), {checks[0][1]} edited of {checks[0][2]} documents read back")
+    summary.append(f"edit check on the big input: {check_ms:.1f} ms of {ms(total)} "
+                   f"({checks[0][1]} edited documents read back)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15, help="eastwest runs on the big input (default 15)")
@@ -407,6 +500,8 @@ def main():
             ("small", lambda: bench_small(args, summary)),
             ("scale", lambda: bench_scale(args, tmp, summary)),
             ("docs", lambda: bench_docs(args, tmp, summary)),
+            ("check", lambda: bench_check(args, kdir, summary)),
+            ("many", lambda: bench_many(args, tmp, summary)),
         ]
         for name, case in cases:
             try:

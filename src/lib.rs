@@ -132,7 +132,7 @@ pub fn run_with_warnings(text: &str, options: &Options) -> Result<(String, Vec<W
 /// can fail is decided before the first byte is written, so an error never leaves half a
 /// stream behind.
 pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<Vec<Warning>, Failure> {
-    let input = Input::parse_keeping(text, read::Keep::KindsWhere(transform::reads_kind))?;
+    let input = Input::parse_keeping(text, read::Keep::Transforms)?;
     match run_parsed(&input, options) {
         Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
             let mut buffer = Vec::new();
@@ -156,7 +156,7 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
 
 fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<Warning>), Error> {
     let all = input.objects()?;
-    let mesh = load_config(input, &all, options)?;
+    let mut mesh = load_config(input, &all, options)?;
     let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
     // A config document is taken out of a stream (it is not for the cluster), but a
     // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when
@@ -166,6 +166,7 @@ fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<
     // `all` are kept so the writer can find each object again.
     let kept: Vec<usize> = (0..all.len()).filter(|i| !configs.contains(i)).collect();
     let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
+    transform::adopt_control_plane_namespace(&mut mesh, &view)?;
     let view_edits = transform::run(&mesh, &view)?;
     let standalone = options.standalone || asks_for_standalone(input);
     let (generated, warnings) = generate::run(&mesh, input, &view, standalone)?;

@@ -4,10 +4,12 @@
 //! Documents are found by their `---` lines before parsing, so they can be parsed on all
 //! cores at once and so each keeps its exact byte range for the writer.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
-use crate::yaml::node::{parse_documents_pruned, Pruning};
+use crate::yaml::node::{parse_documents_pruned, Pruning, IDENTITY_KEYS};
 use crate::yaml::Node;
 
 /// How the input was framed; the output answers in the same shape.
@@ -31,6 +33,109 @@ pub struct Doc {
     pub start: usize,
     pub end: usize,
     pub root: Node,
+    /// For a document no transform reads: its identity, while `root` is left an empty
+    /// placeholder. Many small documents then cost a few strings each, not a tree.
+    pub identity: Option<Box<Identity>>,
+    /// Parts of the tree no transform reads were dropped (the edit check then reads the
+    /// document's text again in full).
+    pub cut: bool,
+}
+
+/// What is kept of a document no transform reads: enough to name it and find it again.
+/// Few allocations, since there is one per document: common apiVersions and kinds are
+/// shared constants, and the namespace and name share one string.
+#[derive(Debug)]
+pub struct Identity {
+    api_version: Cow<'static, str>,
+    kind: Cow<'static, str>,
+    /// The namespace (when set) followed by the name.
+    namespace_and_name: Box<str>,
+    namespace_len: Option<usize>,
+}
+
+/// apiVersions and kinds charts render by the thousand.
+const COMMON_NAMES: &[&str] = &[
+    "v1",
+    "apps/v1",
+    "batch/v1",
+    "policy/v1",
+    "autoscaling/v2",
+    "networking.k8s.io/v1",
+    "rbac.authorization.k8s.io/v1",
+    "apiextensions.k8s.io/v1",
+    "admissionregistration.k8s.io/v1",
+    "monitoring.coreos.com/v1",
+    "networking.istio.io/v1",
+    "security.istio.io/v1",
+    "gateway.networking.k8s.io/v1",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "Ingress",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "PersistentVolumeClaim",
+    "Endpoints",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "Gateway",
+    "HTTPRoute",
+    "VirtualService",
+    "DestinationRule",
+    "ServiceEntry",
+    "PeerAuthentication",
+    "AuthorizationPolicy",
+    "EnvoyFilter",
+    "Sidecar",
+    "Telemetry",
+    "PriorityClass",
+    "StorageClass",
+    "LimitRange",
+    "ResourceQuota",
+];
+
+fn shared(text: &str) -> Cow<'static, str> {
+    match COMMON_NAMES.iter().find(|n| **n == text) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(text.to_owned()),
+    }
+}
+
+impl Identity {
+    fn of(obj: &Object) -> Self {
+        let namespace = obj.namespace.unwrap_or("");
+        Identity {
+            api_version: shared(obj.api_version),
+            kind: shared(obj.kind),
+            namespace_and_name: format!("{namespace}{}", obj.name).into_boxed_str(),
+            namespace_len: obj.namespace.map(str::len),
+        }
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace_len.and_then(|n| self.namespace_and_name.get(..n))
+    }
+
+    pub fn name(&self) -> &str {
+        self.namespace_and_name.get(self.namespace_len.unwrap_or(0)..).unwrap_or("")
+    }
 }
 
 /// The whole input, parsed.
@@ -38,6 +143,8 @@ pub struct Input<'a> {
     pub text: &'a str,
     pub shape: Shape,
     pub docs: Vec<Doc>,
+    /// What the reader kept of each document (an edited document is read back the same way).
+    pub keep: Keep,
 }
 
 /// A Kubernetes object somewhere in the input.
@@ -47,6 +154,8 @@ pub struct Object<'a> {
     pub doc: usize,
     pub item: Option<usize>,
     pub node: &'a Node,
+    /// The `items` sequence holding it, for an item of a List or ResourceList.
+    pub list: Option<&'a Node>,
     pub api_version: &'a str,
     pub kind: &'a str,
     pub name: &'a str,
@@ -142,62 +251,187 @@ fn split_json(text: &str) -> Option<Result<Vec<(usize, usize)>, String>> {
 }
 
 /// Which documents keep their whole tree after parsing. Every document is parsed (so broken
-/// YAML anywhere is reported), but one no transform will read is cut down to its identity
-/// (apiVersion, kind, metadata) at once, which keeps memory near the size of the input.
+/// YAML anywhere is reported), but one nobody will read is cut down at once, which keeps
+/// memory near the size of the input.
 #[derive(Clone, Copy)]
 pub enum Keep {
     Everything,
+    /// Documents of these kinds whole; every other one its apiVersion, kind and metadata.
     KindsWhere(fn(&str) -> bool),
+    /// What eastwest's transforms and generators read, and no more: documents of
+    /// `transform::reads_kind` kinds whole (of ConfigMaps only Istio's, see
+    /// `transform::reads_named`), workloads that are not Istio's own their identity and pod
+    /// metadata, every other document only its identity (apiVersion, kind, namespace, name)
+    /// and the tools' annotations. For many small documents.
+    Transforms,
 }
 
-fn prune(root: &mut Node, keep: Keep) {
-    let Keep::KindsWhere(wanted) = keep else { return };
+impl Keep {
+    fn kinds(self) -> Option<fn(&str) -> bool> {
+        match self {
+            Keep::Everything => None,
+            Keep::KindsWhere(keep_kind) => Some(keep_kind),
+            Keep::Transforms => Some(crate::transform::reads_kind),
+        }
+    }
+}
+
+/// What [`prune`] did to a document.
+pub(crate) enum Pruned {
+    Whole,
+    /// Parts dropped; still editable where transforms edit it.
+    Cut,
+    /// Only its identity kept.
+    Identity(Box<Identity>),
+}
+
+pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
+    let Some(wanted) = keep.kinds() else { return Pruned::Whole };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-    if kind.is_empty() || wanted(kind) || matches!(kind, "List" | "ResourceList") {
-        return;
+    if kind.is_empty() || matches!(kind, "List" | "ResourceList") {
+        return Pruned::Whole;
+    }
+    if let Keep::KindsWhere(_) = keep {
+        if wanted(kind) {
+            return Pruned::Whole;
+        }
+        if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
+            entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
+            entries.shrink_to_fit();
+        }
+        return Pruned::Cut;
+    }
+    let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
+    if wanted(kind) && crate::transform::reads_named(kind, name) {
+        let partly = object(0, None, root, 0).ok().and_then(|obj| crate::transform::only_pod_metadata_read(&obj));
+        return match partly {
+            Some(template) if keep_only_path(root, template) => Pruned::Cut,
+            _ => Pruned::Whole,
+        };
+    }
+    // An object whose metadata holds nothing but its name and namespace, and whose identity
+    // reads cleanly, keeps only those strings (no tree): the many small documents case.
+    // Any other keeps apiVersion, kind and metadata as a tree, labels and annotations
+    // included, since generators read those on any object.
+    let plain_metadata = root
+        .get("metadata")
+        .is_some_and(|m| m.entries().iter().all(|(k, _)| matches!(k.scalar_text(), Some("name" | "namespace"))));
+    if plain_metadata {
+        if let Ok(obj) = object(0, None, root, 0) {
+            let identity = Identity::of(&obj);
+            let start = root.start;
+            let content = crate::yaml::Content::Scalar {
+                text: Box::default(),
+                style: crate::yaml::node::Style::Plain,
+                tag: None,
+            };
+            *root = Node { start, end: start, anchor: 0, content };
+            return Pruned::Identity(Box::new(identity));
+        }
     }
     if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
         entries.retain(|(k, _)| matches!(k.scalar_text(), Some("apiVersion" | "kind" | "metadata")));
         entries.shrink_to_fit();
     }
+    Pruned::Cut
 }
 
-/// A parsed root with its chunk's byte range.
-type ParsedChunk = (usize, usize, Node);
+/// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
+/// merges on the way), only the keys leading to the node at its end and its `metadata`,
+/// which stay whole. Nothing is cut when the path is not written out plainly.
+fn keep_only_path(root: &mut Node, path: &[&str]) -> bool {
+    let mut node: &Node = root;
+    for key in path.iter().chain(&["metadata"]) {
+        if node.is_alias() || node.has_merge() || node.anchor != 0 {
+            return false;
+        }
+        match node.entry(key) {
+            Some((_, value)) => node = value,
+            None => return false,
+        }
+    }
+    // An anchor in the part that may be edited: its aliases elsewhere must stay in view,
+    // so they can be written out as copies of the old value.
+    if has_anchor(node, 0) {
+        return false;
+    }
+    let mut node = root;
+    for level in 0..=path.len() {
+        let key = path.get(level).copied().unwrap_or("metadata");
+        let crate::yaml::Content::Map { entries, .. } = &mut node.content else { return true };
+        entries
+            .retain(|(k, _)| k.scalar_text().is_some_and(|t| t == key || (level == 0 && IDENTITY_KEYS.contains(&t))));
+        entries.shrink_to_fit();
+        if level == path.len() {
+            return true;
+        }
+        let Some((_, next)) = entries.iter_mut().find(|(k, _)| k.scalar_text() == Some(key)) else { return true };
+        node = next;
+    }
+    true
+}
+
+fn has_anchor(node: &Node, depth: usize) -> bool {
+    node.anchor != 0
+        || depth > crate::yaml::node::MAX_DEPTH
+        || match &node.content {
+            crate::yaml::Content::Map { entries, .. } => {
+                entries.iter().any(|(k, v)| has_anchor(k, depth + 1) || has_anchor(v, depth + 1))
+            }
+            crate::yaml::Content::Seq { items, .. } => items.iter().any(|i| has_anchor(i, depth + 1)),
+            _ => false,
+        }
+}
+
+/// Parse one document's text again as the reader did (same pruning): the `index`-th
+/// document of the chunk. For checking an edited document.
+pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Node>, String> {
+    let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
+    let mut docs = parse_documents_pruned(text, 0, pruning).map_err(|e| e.message)?;
+    if index >= docs.len() {
+        return Ok(None);
+    }
+    let mut root = docs.swap_remove(index).root;
+    if let Pruned::Identity(_) = prune(&mut root, keep) {
+        return Err("an edited document lost its kind".to_owned());
+    }
+    Ok(Some(root))
+}
+
 /// A syntax error: byte offset and message.
 type ChunkError = (usize, String);
 
 /// Parse chunks on up to two threads; each chunk is independent YAML.
 fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec<Doc>, Error> {
-    let parse_range = |range: &[(usize, usize)]| -> Result<Vec<ParsedChunk>, ChunkError> {
-        let mut out = Vec::new();
-        for &(start, end) in range {
-            let chunk = &text[start..end];
-            let pruning = match keep {
-                Keep::Everything => None,
-                Keep::KindsWhere(keep_kind) => Some(Pruning { keep_kind }),
+    // Each document becomes its `Doc` at once (numbered afterwards): no intermediate
+    // vectors per chunk, which cost as much as the documents themselves on many small ones.
+    let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
+        let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
+        let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
+        out.extend(docs.into_iter().map(|mut d| {
+            let (identity, cut) = match prune(&mut d.root, keep) {
+                Pruned::Whole => (None, false),
+                Pruned::Cut => (None, true),
+                Pruned::Identity(identity) => (Some(identity), false),
             };
-            let docs = parse_documents_pruned(chunk, start, pruning).map_err(|e| (e.offset, e.message))?;
-            out.extend(docs.into_iter().map(|mut d| {
-                prune(&mut d.root, keep);
-                (start, end, d.root)
-            }));
-        }
-        Ok(out)
+            Doc { number: 0, start, end, root: d.root, identity, cut }
+        }));
+        Ok(())
     };
     let total: usize = chunks.iter().map(|(s, e)| e - s).sum();
     let parsed = if total < 256 * 1024 || chunks.len() < 2 {
-        parse_range(chunks)
+        let mut out = Vec::with_capacity(chunks.len());
+        chunks.iter().try_for_each(|&(start, end)| parse_one(start, end, &mut out)).map(|()| out)
     } else {
         // Both cores take the next chunk as they finish one, so one huge document does not
         // leave a core idle; results are put back in input order afterwards.
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let worker = || -> Result<Vec<(usize, Vec<ParsedChunk>)>, ChunkError> {
+        let worker = || -> Result<Vec<Doc>, ChunkError> {
             let mut mine = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { return Ok(mine) };
-                mine.push((i, parse_range(std::slice::from_ref(chunk))?));
+                let Some(&(start, end)) = chunks.get(i) else { return Ok(mine) };
+                parse_one(start, end, &mut mine)?;
             }
         };
         let (a, b) = std::thread::scope(|scope| {
@@ -207,10 +441,14 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         });
         // Report the error that comes first in the input.
         match (a, b) {
-            (Ok(mut a), Ok(b)) => {
-                a.extend(b);
-                a.sort_unstable_by_key(|(i, _)| *i);
-                Ok(a.into_iter().flat_map(|(_, docs)| docs).collect())
+            (Ok(a), Ok(b)) => {
+                // Exactly as large as needed: on many small documents this vector is big.
+                let mut all = Vec::with_capacity(a.len() + b.len());
+                all.extend(a);
+                all.extend(b);
+                // Stable: the documents of one chunk keep their order.
+                all.sort_by_key(|d| d.start);
+                Ok(all)
             }
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
             (Err(e1), Err(e2)) => Err(if e1.0 <= e2.0 { e1 } else { e2 }),
@@ -225,7 +463,11 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         let (number, chunk) = number_at(offset);
         Error::Syntax { line_col: line_col(text, offset), message, document: number, what: identity_hint(chunk) }
     })?;
-    Ok(parsed.into_iter().map(|(start, end, root)| Doc { number: number_at(start).0, start, end, root }).collect())
+    let mut docs = parsed;
+    for doc in &mut docs {
+        doc.number = number_at(doc.start).0;
+    }
+    Ok(docs)
 }
 
 /// Does a chunk hold anything but markers, comments and blank lines?
@@ -304,13 +546,13 @@ impl<'a> Input<'a> {
                         Some(Shape::ResourceList) => Shape::ResourceList,
                         _ => Shape::Json,
                     };
-                    return Ok(Input { text, shape, docs });
+                    return Ok(Input { text, shape, docs, keep });
                 }
                 Err(message) => {
                     // Maybe YAML flow style after all; if not, the JSON message is the useful one.
                     let chunks = split_chunks(text);
                     return match parse_chunks(text, &chunks, keep) {
-                        Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs }),
+                        Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs, keep }),
                         Err(_) => Err(Error::Input(message)),
                     };
                 }
@@ -319,7 +561,7 @@ impl<'a> Input<'a> {
         let chunks = split_chunks(text);
         let docs = parse_chunks(text, &chunks, keep)?;
         let shape = list_shape(&docs).unwrap_or(Shape::Stream);
-        Ok(Input { text, shape, docs })
+        Ok(Input { text, shape, docs, keep })
     }
 
     /// Is this document a container (List, ResourceList) whose `items` are the objects?
@@ -334,13 +576,29 @@ impl<'a> Input<'a> {
     /// The objects of the input, in order. Empty documents are skipped; anything that is
     /// not a Kubernetes object is an error.
     pub fn objects(&self) -> Result<Vec<Object<'_>>, Error> {
-        let mut objects = Vec::new();
+        // One object per document in a stream: no room to spare (many small documents).
+        let mut objects = Vec::with_capacity(self.docs.len());
         for (doc_index, doc) in self.docs.iter().enumerate() {
             let root = &doc.root;
             if self.holds_items(doc) {
-                for (i, item) in root.get("items").map(Node::items).unwrap_or(&[]).iter().enumerate() {
-                    objects.push(object(doc_index, Some(i), item, i + 1)?);
-                }
+                let mut counter = 0;
+                push_items(doc_index, root, &mut counter, 0, &mut objects)?;
+            } else if is_nested_list(root) {
+                // A `kind: List` document among others: kubectl reads its items as objects.
+                let mut counter = 0;
+                push_items(doc_index, root, &mut counter, 1, &mut objects)?;
+            } else if let Some(id) = &doc.identity {
+                objects.push(Object {
+                    doc: doc_index,
+                    item: None,
+                    node: root,
+                    list: None,
+                    api_version: id.api_version(),
+                    kind: id.kind(),
+                    name: id.name(),
+                    namespace: id.namespace(),
+                    number: doc.number,
+                });
             } else if !root.is_null() {
                 objects.push(object(doc_index, None, root, doc.number)?);
             }
@@ -357,9 +615,38 @@ impl<'a> Input<'a> {
     }
 }
 
+/// An object that is itself a `v1` List with `items`: its items are the objects.
+fn is_nested_list(node: &Node) -> bool {
+    node.get("kind").and_then(Node::as_str) == Some("List")
+        && node.get("apiVersion").and_then(Node::as_str) == Some("v1")
+        && node.get("items").is_some_and(Node::is_seq)
+}
+
+/// The items of a List or ResourceList, and of every List inside it, numbered in order.
+fn push_items<'a>(
+    doc: usize,
+    list: &'a Node,
+    counter: &mut usize,
+    depth: usize,
+    out: &mut Vec<Object<'a>>,
+) -> Result<(), Error> {
+    let Some(items) = list.get("items") else { return Ok(()) };
+    for (i, item) in items.items().iter().enumerate() {
+        if depth < 16 && is_nested_list(item) {
+            push_items(doc, item, counter, depth + 1, out)?;
+            continue;
+        }
+        *counter += 1;
+        let mut obj = object(doc, Some(i), item, *counter)?;
+        obj.list = Some(items);
+        out.push(obj);
+    }
+    Ok(())
+}
+
 /// A single document holding a List or ResourceList decides the shape.
 fn list_shape(docs: &[Doc]) -> Option<Shape> {
-    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null()).collect();
+    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null() || d.identity.is_some()).collect();
     let [doc] = non_empty.as_slice() else { return None };
     let kind = doc.root.get("kind").and_then(Node::as_str)?;
     let api = doc.root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
@@ -378,7 +665,7 @@ fn object(doc: usize, item: Option<usize>, node: &Node, number: usize) -> Result
     let shape = match &node.content {
         crate::yaml::Content::Map { .. } => None,
         crate::yaml::Content::Seq { .. } => Some("a list"),
-        crate::yaml::Content::Alias(_) => Some("an alias"),
+        crate::yaml::Content::Alias(..) => Some("an alias"),
         crate::yaml::Content::Scalar { .. } => Some("a scalar"),
     };
     if let Some(what) = shape {
@@ -396,7 +683,7 @@ fn object(doc: usize, item: Option<usize>, node: &Node, number: usize) -> Result
     let name =
         metadata.and_then(|m| m.get("name").or_else(|| m.get("generateName"))).and_then(Node::as_str).unwrap_or("");
     let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::as_str);
-    Ok(Object { doc, item, node, api_version, kind, name, namespace, number })
+    Ok(Object { doc, item, node, list: None, api_version, kind, name, namespace, number })
 }
 
 /// Read a node as JSON for typed decoding (config, embedded values).
@@ -446,5 +733,20 @@ mod tests {
             let input = Input::parse(text).expect("parses");
             assert!(input.objects().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn documents_no_transform_reads_keep_their_identity_and_metadata() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrender.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1}\ndata: {k: v}\n";
+        let input = Input::parse_keeping(text, Keep::Transforms).expect("parses");
+        let objects = input.objects().expect("objects");
+        // Labels or annotations: metadata kept as a tree, the rest cut.
+        assert_eq!((objects[0].kind, objects[0].namespace, objects[0].name), ("Secret", Some("ns1"), "s"));
+        assert_eq!(objects[0].annotation("postrender.helm.sh/postrender-filename"), Some("chart/s.yaml"));
+        assert_eq!(objects[0].label("a"), Some("b"));
+        assert!(objects[0].node.get("data").is_none());
+        // Nothing but a name and a namespace: only the identity strings, no tree.
+        assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
+        assert_eq!((objects[1].kind, objects[1].namespace, objects[1].name), ("ConfigMap", Some("ns1"), "cm"));
     }
 }

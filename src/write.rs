@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::read::{Input, Object, Shape};
+use crate::read::{node_json, Input, Object, Shape};
 use crate::transform::Edits;
 use crate::yaml::edit::write_patched;
-use crate::yaml::{emit, Change, Editor, Patch, Slot};
+use crate::yaml::{emit, verify, Change, Editor, Node, Patch, Slot};
 
 /// Everything the pipeline decided, for one input.
 pub struct Plan<'a> {
@@ -39,6 +39,9 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     let mut tail = String::new();
     // Set once a List or ResourceList took the generated objects as items.
     let mut appended_to_list = false;
+    // What the edit check cost, shown by `make bench` (EASTWEST_TIMINGS=1).
+    let mut verify_time = std::time::Duration::ZERO;
+    let mut verified = 0usize;
 
     // Changes and removals per document, gathered once (objects know their document).
     let mut changes_in: Vec<Vec<(usize, &Change)>> = vec![Vec::new(); input.docs.len()];
@@ -67,13 +70,12 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             })?;
         }
         for &i in removed {
-            match plan.objects[i].item {
-                Some(item) => {
-                    if let Some(items) = doc.root.get("items") {
-                        editor.remove_item(items, item);
-                    }
+            match (plan.objects[i].item, plan.objects[i].list) {
+                (Some(item), Some(items)) => editor.remove_item(items, item),
+                (Some(_), None) => {}
+                (None, _) => {
+                    editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 })
                 }
-                None => editor.patches.push(Patch { start: doc.start, end: doc.end, text: String::new(), rank: 0 }),
             }
         }
         if append_here && !appended_to_list {
@@ -83,6 +85,15 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             editor
                 .apply(&doc.root, Slot::Root, &change, "")
                 .map_err(|e| Error::Input(format!("document {}: field {}: {}", doc.number, e.field, e.message)))?;
+        }
+        let whole_document_removed = removed.iter().any(|&i| plan.objects[i].item.is_none());
+        if !whole_document_removed && !editor.patches.is_empty() {
+            let appended =
+                if append_here && appended_to_list_by(doc_index, input, plan) { &plan.generated[..] } else { &[] };
+            let started = std::time::Instant::now();
+            verify_document(input, doc_index, &editor.patches, changed, removed, appended, plan)?;
+            verify_time += started.elapsed();
+            verified += 1;
         }
         patches.append(&mut editor.patches);
     }
@@ -102,5 +113,208 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             }
         }
     }
+    if std::env::var_os("EASTWEST_TIMINGS").is_some() {
+        eprintln!(
+            "eastwest timings: edit check {:.3} ms for {verified} of {} documents",
+            verify_time.as_secs_f64() * 1000.0,
+            input.docs.len()
+        );
+    }
+    // Generated documents end their lines the way the stream does.
+    if uses_crlf(text) {
+        tail = tail.replace('\n', "\r\n");
+    }
     Ok(Rendered { patches, tail })
+}
+
+/// Is `doc_index` the first document holding items, the one generated objects go to?
+fn appended_to_list_by(doc_index: usize, input: &Input, plan: &Plan) -> bool {
+    !plan.generated.is_empty() && input.docs.iter().position(|d| input.holds_items(d)) == Some(doc_index)
+}
+
+/// Where an object sits in its document: at once for the document itself or an item of
+/// its top-level list, else by a search through nested Lists.
+fn object_path(root: &Node, obj: &Object) -> Option<Vec<usize>> {
+    if std::ptr::eq(root, obj.node) {
+        return Some(Vec::new());
+    }
+    if let (Some(item), Some(list)) = (obj.item, obj.list) {
+        if root.get("items").is_some_and(|items| std::ptr::eq(items, list)) {
+            return Some(vec![item]);
+        }
+    }
+    locate(root, obj.node, 0)
+}
+
+/// The item indexes leading from `root` through nested `items` lists to `target`.
+fn locate(root: &Node, target: &Node, depth: usize) -> Option<Vec<usize>> {
+    if std::ptr::eq(root, target) {
+        return Some(Vec::new());
+    }
+    if depth > 16 {
+        return None;
+    }
+    let items = root.get("items")?.items();
+    items.iter().enumerate().find_map(|(i, item)| {
+        let mut path = locate(item, target, depth + 1)?;
+        path.insert(0, i);
+        Some(path)
+    })
+}
+
+fn at_path<'v>(value: &'v mut Value, path: &[usize]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |v, &i| v.get_mut("items")?.get_mut(i))
+}
+
+/// Read the edited document back and compare it, as data, with the input's data plus
+/// exactly the planned changes, removals and appended items. Any difference is an
+/// internal error: the stream is not written.
+fn verify_document(
+    input: &Input,
+    doc_index: usize,
+    doc_patches: &[Patch],
+    changed: &[(usize, &Change)],
+    removed: &[usize],
+    appended: &[Value],
+    plan: &Plan,
+) -> Result<(), Error> {
+    let doc = &input.docs[doc_index];
+    let index_in_chunk = input.docs[..doc_index].iter().rev().take_while(|d| d.start == doc.start).count();
+    // A document the reader cut down is compared whole: its text is read again in full,
+    // so nothing outside the part kept in memory can change unseen.
+    let keep = if doc.cut { crate::read::Keep::Everything } else { input.keep };
+    let mut expected = if doc.cut {
+        match crate::read::reparse(&input.text[doc.start..doc.end], index_in_chunk, keep) {
+            Ok(Some(full)) => node_json(&full),
+            _ => return Err(internal(doc.number, "the document does not read again")),
+        }
+    } else {
+        node_json(&doc.root)
+    };
+    let mut decoded_changes: Vec<(Vec<usize>, &Change)> = Vec::new();
+    for &(i, change) in changed {
+        let path = object_path(&doc.root, &plan.objects[i])
+            .ok_or_else(|| internal(doc.number, "cannot find an edited object"))?;
+        if let Some(target) = at_path(&mut expected, &path) {
+            verify::plan(target, change);
+        }
+        decoded_changes.push((path, change));
+    }
+    let mut removals: Vec<(Vec<usize>, usize)> = Vec::new();
+    for &i in removed {
+        let obj = &plan.objects[i];
+        if let (Some(item), Some(list)) = (obj.item, obj.list) {
+            let owner = object_path(&doc.root, obj).map(|mut p| {
+                p.pop();
+                p
+            });
+            if let Some(owner) = owner.filter(|_| list.items().get(item).is_some_and(|n| std::ptr::eq(n, obj.node))) {
+                removals.push((owner, item));
+            }
+        }
+    }
+    // Later items first, so earlier indexes stay right.
+    removals.sort_by(|a, b| b.cmp(a));
+    for (path, _) in &mut decoded_changes {
+        for (owner, item) in &removals {
+            if path.len() > owner.len() && path.starts_with(owner) && path[owner.len()] > *item {
+                path[owner.len()] -= 1;
+            }
+        }
+    }
+    for (owner, item) in removals {
+        if let Some(Value::Array(items)) = at_path(&mut expected, &owner).and_then(|v| v.get_mut("items")) {
+            if item < items.len() {
+                items.remove(item);
+            }
+        }
+    }
+    if !appended.is_empty() {
+        let mut change = Change::default();
+        *change.key("items") = Change::Append(appended.to_vec());
+        verify::plan(&mut expected, &change);
+    }
+
+    // The document's own text with its patches applied, read back as the reader read it.
+    let mut local: Vec<Patch> = doc_patches
+        .iter()
+        .map(|p| Patch { start: p.start - doc.start, end: p.end - doc.start, text: p.text.clone(), rank: p.rank })
+        .collect();
+    let mut edited = Vec::new();
+    let _ = crate::yaml::edit::write_patched(&input.text[doc.start..doc.end], &mut local, &mut edited);
+    let edited = String::from_utf8(edited).map_err(|_| internal(doc.number, "the edit is not UTF-8"))?;
+    let root = match crate::read::reparse(&edited, index_in_chunk, keep) {
+        Ok(Some(root)) => root,
+        Ok(None) => return Err(internal(doc.number, "the edited document is gone")),
+        Err(message) => return Err(internal(doc.number, &format!("the edited text is not valid YAML ({message})"))),
+    };
+    let mut actual = node_json(&root);
+    for (path, change) in decoded_changes {
+        if let Some(target) = at_path(&mut actual, &path) {
+            verify::decode_embedded(target, change);
+        }
+    }
+    match verify::first_difference(&expected, &actual, "") {
+        None => Ok(()),
+        Some(at) => Err(internal(doc.number, &format!("the edited text would not read back as intended at {at}"))),
+    }
+}
+
+fn internal(document: usize, what: &str) -> Error {
+    Error::Input(format!("internal error: document {document}: {what}; nothing was written (please report this input)"))
+}
+
+/// Does the stream end its lines with CRLF (judged by its first line break)?
+fn uses_crlf(text: &str) -> bool {
+    text.find('\n').is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::OnConflict;
+
+    /// The check itself: a correct edit passes, the same edit at a wrong column, or one
+    /// that changes anything else, is an internal error.
+    #[test]
+    fn verification_refuses_an_edit_that_reads_back_wrong() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {k: v}\n";
+        let input = Input::parse(text).expect("parses");
+        let objects = input.objects().expect("objects");
+        let mut change = Change::default();
+        change.path(&["metadata", "annotations", "x"]).set("val", OnConflict::Error);
+        let plan = Plan { edits: Edits::default(), removed: Vec::new(), generated: Vec::new(), objects: &objects };
+        let changed = [(0, &change)];
+        let at = text.len();
+        let patch = |t: &str| vec![Patch { start: at, end: at, text: t.to_owned(), rank: 0 }];
+        let right = patch("  annotations:\n    x: val\n");
+        verify_document(&input, 0, &right, &changed, &[], &[], &plan).expect("the right edit passes");
+        for wrong in
+            ["    annotations:\n    x: val\n", "  annotations:\n    x: \"n\"\n", "  annotations:\n    x: val\n  z: 1\n"]
+        {
+            let err = verify_document(&input, 0, &patch(wrong), &changed, &[], &[], &plan).expect_err(wrong);
+            assert!(err.to_string().starts_with("internal error: document 1: "), "{err}");
+        }
+    }
+
+    /// A workload cut down to its pod metadata by the reader is still compared whole: a
+    /// change in a part not kept in memory is caught.
+    #[test]
+    fn verification_reads_a_cut_document_in_full() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: apps}\nspec:\n  replicas: 1\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers: [{name: a, image: a}]\n";
+        let input = Input::parse_keeping(text, crate::read::Keep::Transforms).expect("parses");
+        assert!(input.docs[0].cut, "a plain workload keeps only its pod metadata");
+        let objects = input.objects().expect("objects");
+        let mut change = Change::default();
+        change.path(&["spec", "template", "metadata", "labels", "net"]).set("n1", OnConflict::Error);
+        let plan = Plan { edits: Edits::default(), removed: Vec::new(), generated: Vec::new(), objects: &objects };
+        let changed = [(0, &change)];
+        let at = text.find("}\n    spec:").expect("labels end");
+        let label = Patch { start: at, end: at, text: ", net: n1".to_owned(), rank: 0 };
+        verify_document(&input, 0, std::slice::from_ref(&label), &changed, &[], &[], &plan).expect("right edit");
+        let replicas = text.find("replicas: 1").expect("replicas") + "replicas: ".len();
+        let wrong = Patch { start: replicas, end: replicas + 1, text: "2".to_owned(), rank: 0 };
+        let err = verify_document(&input, 0, &[label, wrong], &changed, &[], &[], &plan).expect_err("replicas changed");
+        assert!(err.to_string().contains("/spec/replicas"), "{err}");
+    }
 }

@@ -544,6 +544,41 @@ rows! {
         stdin: Input::File("service-missing-port.yaml"),
         expect: Expect::Error { code: 1, names: &["spec.services[1].ports[0].number", "9080", "SNI"], hides: &[] },
     };
+    // --- YAML forms, the existing-value rule and the control plane namespace (issue 9) ---
+    yaml_anchored_value_replaced => Case {
+        input: "an anchored env value `value: &cluster Kubernetes` that an alias repeats (document 2)",
+        args: Args::Mesh, stdin: Input::File("anchored-env-value.yaml"),
+        expect: Expect::Accepted {
+            shows: &["{name: CLUSTER_ID, value: \"us\"}", "{name: ISTIO_META_CLUSTER_ID, value: \"Kubernetes\"}"],
+            note: "CLUSTER_ID set; the alias keeps its old value, written out",
+        },
+    };
+    yaml_comment_after_dash => Case {
+        input: "a ResourceList whose items start `- # comment` (as kpt sends them)",
+        args: Args::Mesh, stdin: Input::File("resourcelist-comment-after-dash.yaml"),
+        expect: Expect::Accepted {
+            shows: &["\n- apiVersion: v1\n  kind: ServiceAccount\n"],
+            note: "generated items indented like the existing ones",
+        },
+    };
+    existing_trust_domain_conflict => Case {
+        input: "mesh config `trustDomain: other.local`, config says corp.local (document 2)",
+        args: Args::Mesh, stdin: Input::File("trust-domain-conflict.yaml"),
+        expect: Expect::Error {
+            code: 1,
+            names: &["document 2", "ConfigMap istio-system/istio", "data.mesh.trustDomain", "other.local", "corp.local"],
+            hides: &[],
+        },
+    };
+    istiod_namespace_mismatch => Case {
+        input: "istiod rendered into istio-control, config says `istioNamespace: mesh-system` (document 2)",
+        args: Args::ConfigFile("config-istio-namespace.yaml"), stdin: Input::File("istiod-other-namespace.yaml"),
+        expect: Expect::Error {
+            code: 1,
+            names: &["document 2", "Deployment istio-control/istiod", "metadata.namespace", "mesh-system"],
+            hides: &[],
+        },
+    };
 }
 
 // --- rows that stream ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ fn first_difference(a: &Node, b: &Node, path: &str, text: &str, base: usize) -> 
             Content::Scalar { text, style, .. } => format!("{style:?} {text:?}"),
             Content::Map { flow, entries } => format!("map flow={flow} len={}", entries.len()),
             Content::Seq { flow, items } => format!("seq flow={flow} len={}", items.len()),
-            Content::Alias(id) => format!("alias {id}"),
+            Content::Alias(id, _) => format!("alias {id}"),
         };
         format!("{}..{} {head} source {src:?}", n.start, n.end)
     };

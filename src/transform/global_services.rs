@@ -1,9 +1,8 @@
 //! Ambient shares a Service across networks only when it carries `istio.io/global: "true"`.
 
-use super::Edits;
+use super::{conflict_policy, Edits};
 use crate::config::Mesh;
 use crate::read::Object;
-use crate::yaml::OnConflict;
 
 pub const GLOBAL_LABEL: &str = "istio.io/global";
 
@@ -21,7 +20,7 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
                 s.name == obj.name && obj.namespace.is_none_or(|ns| ns == s.namespace) && s.clusters.contains(me)
             });
         if exported {
-            edits.object(i).path(&["metadata", "labels", GLOBAL_LABEL]).set("true", OnConflict::Replace);
+            edits.object(i).path(&["metadata", "labels", GLOBAL_LABEL]).set("true", conflict_policy(mesh));
         }
     }
 }

@@ -47,6 +47,16 @@ pub fn env_value<'a>(obj: &Object<'a>, container: &str, name: &str) -> Option<&'
     var.get("value").and_then(Node::as_str)
 }
 
+/// Does a container's env var take its value from `valueFrom`?
+pub fn env_value_from(obj: &Object, container: &str, name: &str) -> bool {
+    let Some(c) = containers(obj).iter().find(|c| c.get("name").and_then(Node::as_str) == Some(container)) else {
+        return false;
+    };
+    let var =
+        c.get("env").map_or(&[][..], Node::items).iter().find(|e| e.get("name").and_then(Node::as_str) == Some(name));
+    var.and_then(|v| v.get("valueFrom")).is_some_and(|v| !v.is_null())
+}
+
 /// istiod: the Deployment running pilot's `discovery` container.
 pub fn is_istiod(obj: &Object) -> bool {
     obj.is("apps", "Deployment")
@@ -75,13 +85,32 @@ pub fn is_ztunnel(obj: &Object) -> bool {
     obj.is("apps", "DaemonSet") && pod_label(obj, "app") == Some("ztunnel")
 }
 
+/// The mTLS passthrough and HBONE ports a network gateway Service listens on, and the
+/// label that moves the first (istio/istio pilot/pkg/serviceregistry/kube/controller/network.go,
+/// `getGatewayDetails`: a labelled Service listening on neither is no gateway).
+const NETWORK_GATEWAY_PORT: u32 = 15443;
+const NETWORK_GATEWAY_HBONE_PORT: u32 = 15008;
+
+/// A Service istiod may take as a network gateway: one exposing (as its `port`) 15443, or
+/// the port its `networking.istio.io/gatewayPort` label names, or 15008. Only such
+/// Services carry the network label; an ordinary ingress gateway's Service must not.
+pub fn is_network_gateway_service(service: &Object) -> bool {
+    let mtls_port =
+        service.label(GATEWAY_PORT_LABEL).and_then(|p| p.trim().parse().ok()).unwrap_or(NETWORK_GATEWAY_PORT);
+    let ports = service.node.path(&["spec", "ports"]).map_or(&[][..], Node::items);
+    ports
+        .iter()
+        .filter_map(|p| p.get("port")?.scalar_text()?.trim().parse::<u32>().ok())
+        .any(|port| port == mtls_port || port == NETWORK_GATEWAY_HBONE_PORT)
+}
+
 /// A Service whose selector picks the pods of `workload`.
 pub fn service_selects(service: &Object, workload: &Object) -> bool {
     if !service.is("", "Service") || service.namespace != workload.namespace {
         return false;
     }
     let Some(selector) = service.node.path(&["spec", "selector"]) else { return false };
-    let entries = selector.entries();
+    let entries = selector.merged_entries();
     !entries.is_empty()
         && entries.iter().all(|(k, v)| match (k.as_str(), v.as_str()) {
             (Some(k), Some(v)) => pod_label(workload, k) == Some(v),

@@ -46,6 +46,23 @@ pub fn reads_kind(kind: &str) -> bool {
     )
 }
 
+/// Of the kinds above, the objects whose content is read, by name: of ConfigMaps only
+/// Istio's own (`istio`, `istio-<revision>`, `istio-sidecar-injector[-<revision>]`).
+pub fn reads_named(kind: &str, name: &str) -> bool {
+    kind != "ConfigMap" || name.starts_with("istio")
+}
+
+/// For a workload that is none of Istio's own (istiod, a gateway, ztunnel), the only part
+/// any transform reads or edits: its pod template's `metadata` (the network label of
+/// workloads in `spec.workloadNamespaces`). `None`: the object is read whole.
+pub fn only_pod_metadata_read(obj: &Object) -> Option<&'static [&'static str]> {
+    let template = istio::pod_template_path(obj)?;
+    if template.is_empty() || istio::is_istiod(obj) || istio::is_gateway(obj) || istio::is_ztunnel(obj) {
+        return None;
+    }
+    Some(template)
+}
+
 /// What to do with an existing different value that the config also sets.
 pub fn conflict_policy(mesh: &Mesh) -> OnConflict {
     if mesh.spec.override_existing {
@@ -53,6 +70,44 @@ pub fn conflict_policy(mesh: &Mesh) -> OnConflict {
     } else {
         OnConflict::Error
     }
+}
+
+/// `spec.istioNamespace` when the config does not set it (src/config's default).
+const DEFAULT_ISTIO_NAMESPACE: &str = "istio-system";
+
+/// The control plane's namespace comes from the stream when istiod is in it: a chart
+/// rendered with `-n istio-control --set global.istioNamespace=istio-control` keeps its
+/// Deployment and its ConfigMaps there, and all of them must change, never only some.
+/// A config that names another namespace explicitly is refused, as are istiods in two
+/// namespaces.
+pub fn adopt_control_plane_namespace(mesh: &mut Mesh, objects: &[Object]) -> Result<(), Error> {
+    let mut istiods = objects.iter().filter(|o| istio::is_istiod(o)).filter_map(|o| o.namespace.map(|ns| (o, ns)));
+    let Some((first, namespace)) = istiods.next() else { return Ok(()) };
+    if let Some((other, elsewhere)) = istiods.find(|(_, ns)| ns != &namespace) {
+        return Err(Error::Object {
+            doc: Box::new(other.doc_ref()),
+            field: "metadata.namespace".into(),
+            message: format!(
+                "istiod is in namespace {elsewhere:?} here but in {namespace:?} in {}; render one control plane namespace at a time",
+                first.doc_ref()
+            ),
+        });
+    }
+    let configured = &mesh.spec.istio_namespace;
+    if configured == namespace {
+        return Ok(());
+    }
+    if configured != DEFAULT_ISTIO_NAMESPACE {
+        return Err(Error::Object {
+            doc: Box::new(first.doc_ref()),
+            field: "metadata.namespace".into(),
+            message: format!(
+                "istiod is in namespace {namespace:?} but spec.istioNamespace says {configured:?}; set spec.istioNamespace: {namespace}"
+            ),
+        });
+    }
+    mesh.spec.istio_namespace = namespace.to_owned();
+    Ok(())
 }
 
 /// Run every transform over the objects.

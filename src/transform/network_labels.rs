@@ -1,5 +1,7 @@
 //! `topology.istio.io/network` where Istio reads it: the control plane's Namespace,
-//! gateway and ztunnel pods and gateway Services, and workloads in listed namespaces.
+//! gateway and ztunnel pods, the Services of network gateways (those exposing 15443 or
+//! 15008: istiod takes any Service with the label as a candidate network gateway), and
+//! workloads in listed namespaces.
 
 use super::istio::{self, NETWORK_LABEL};
 use super::{conflict_policy, Edits};
@@ -12,7 +14,7 @@ pub fn apply(mesh: &Mesh, objects: &[Object], edits: &mut Edits) {
     let gateways: Vec<&Object> = objects.iter().filter(|o| istio::is_gateway(o)).collect();
     for (i, obj) in objects.iter().enumerate() {
         let label_object = (obj.is("", "Namespace") && obj.name == mesh.spec.istio_namespace)
-            || gateways.iter().any(|gw| istio::service_selects(obj, gw));
+            || (gateways.iter().any(|gw| istio::service_selects(obj, gw)) && istio::is_network_gateway_service(obj));
         if label_object {
             edits.object(i).path(&["metadata", "labels", NETWORK_LABEL]).set(network, policy);
         }

@@ -134,6 +134,13 @@ fn flow_removal(element: (usize, usize), prev_end: Option<usize>, next_start: Op
     }
 }
 
+/// Where a comment starts in a line segment that holds no scalar text (only dashes,
+/// anchors, tags and spaces): a `#` at the start or after a space.
+fn comment_start(segment: &str) -> Option<usize> {
+    let bytes = segment.as_bytes();
+    (0..bytes.len()).find(|&i| bytes[i] == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t')))
+}
+
 /// A field path for messages: `spec.template.spec.containers[name=discovery].env`.
 fn join(path: &str, key: &str) -> String {
     let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -352,7 +359,11 @@ pub enum Slot {
 /// Collects the patches for one document.
 pub struct Editor<'t> {
     text: &'t str,
+    root: &'t Node,
     anchors: Anchors<'t>,
+    /// Anchors whose node this editor changed: every alias naming one is written out as a
+    /// copy of the original, since Kubernetes reads each alias as a copy.
+    changed_anchors: std::collections::HashSet<usize>,
     newline: &'static str,
     final_newline_added: bool,
     /// Empty flow collections that already received an entry.
@@ -368,7 +379,9 @@ impl<'t> Editor<'t> {
             if own.contains("\r\n") || text[root.end.min(text.len())..].starts_with("\r\n") { "\r\n" } else { "\n" };
         Editor {
             text,
+            root,
             anchors: Anchors::of(root),
+            changed_anchors: Default::default(),
             newline,
             final_newline_added: false,
             filled_flow: Default::default(),
@@ -434,9 +447,47 @@ impl<'t> Editor<'t> {
                         end -= 1;
                     }
                 }
+                if self.keeps_trailing_lines(node) {
+                    // `|+`: the blank lines after the content are part of the value; new
+                    // lines go after them, or the value would lose its final newlines.
+                    end = self.after_blank_lines(end);
+                }
                 end
             }
             _ => node.end,
+        }
+    }
+
+    /// Is this block scalar's chomping indicator `+` (keep)? The header (`|+`, `>2+`) is
+    /// the last token before the content.
+    fn keeps_trailing_lines(&self, node: &Node) -> bool {
+        let start = node.start.min(self.text.len());
+        // An empty block scalar's span starts at its header; one with content, after it.
+        let header = if self.text[start..].starts_with(['|', '>']) {
+            &self.text[start + 1..]
+        } else {
+            let before = &self.text[..start];
+            let Some(header_at) = before.rfind(['|', '>']) else { return false };
+            &before[header_at + 1..]
+        };
+        let header = header.split(['#', '\n', '\r']).next().unwrap_or("");
+        header.trim_end().contains('+')
+    }
+
+    /// From the end of a line, past the whitespace-only lines that follow it: the
+    /// position of the last such line's break (so the next line starts right after it).
+    fn after_blank_lines(&self, mut end: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        loop {
+            let next_line = self.after_line(end);
+            if next_line >= bytes.len() || next_line == end {
+                return end;
+            }
+            let line_end = self.text[next_line..].find(['\n', '\r']).map_or(bytes.len(), |i| next_line + i);
+            if !self.text[next_line..line_end].trim_matches([' ', '\t']).is_empty() || line_end == bytes.len() {
+                return end;
+            }
+            end = line_end;
         }
     }
 
@@ -449,14 +500,37 @@ impl<'t> Editor<'t> {
         }
     }
 
+    /// The column of the dash before a sequence item. Between the dash and the item there
+    /// can be line breaks, comments (`- # first`), anchors and tags; step back over them.
     fn dash_col(&self, first_item: &Node) -> usize {
-        let before = &self.text[..first_item.start];
-        let trimmed = before.trim_end_matches([' ', '\t', '\n', '\r']);
-        if trimmed.ends_with('-') {
-            self.column(trimmed.len() - 1)
-        } else {
-            self.column(first_item.start)
+        let mut end = first_item.start.min(self.text.len());
+        for _ in 0..64 {
+            let line = self.line_start(end);
+            let mut segment = &self.text[line..end];
+            if let Some(hash) = comment_start(segment) {
+                segment = &segment[..hash];
+            }
+            let trimmed = segment.trim_end_matches([' ', '\t']);
+            if let Some(before_dash) = trimmed.strip_suffix('-') {
+                if before_dash.is_empty() || before_dash.ends_with([' ', '\t']) {
+                    return self.column(line + before_dash.len());
+                }
+            }
+            let last_word = trimmed.rsplit([' ', '\t']).next().unwrap_or("");
+            if !last_word.is_empty() && last_word.starts_with(['&', '!']) {
+                end = line + trimmed.len() - last_word.len();
+                continue;
+            }
+            if !trimmed.is_empty() || line == 0 {
+                break;
+            }
+            // A blank or comment-only line: the dash is on a line above.
+            end = line - 1;
+            if end > 0 && self.text.as_bytes()[end] == b'\n' && self.text.as_bytes()[end - 1] == b'\r' {
+                end -= 1;
+            }
         }
+        self.column(first_item.start)
     }
 
     fn child_slot(&self, parent: &Node, key: Option<&Node>, child: &Node) -> Slot {
@@ -469,9 +543,67 @@ impl<'t> Editor<'t> {
         }
     }
 
-    /// Walk `change` against `node`, recording a patch for every difference.
+    /// Walk `change` against `node`, recording a patch for every difference. Aliases that
+    /// name a node the change touched keep their old meaning (they are written out).
     pub fn apply(&mut self, node: &Node, slot: Slot, change: &Change, path: &str) -> Result<(), EditError> {
+        self.apply_at(node, slot, change, path)?;
+        if !self.changed_anchors.is_empty() {
+            self.copy_aliases_of_changed_anchors(self.root, Slot::Root, 0);
+        }
+        Ok(())
+    }
+
+    fn apply_at(&mut self, node: &Node, slot: Slot, change: &Change, path: &str) -> Result<(), EditError> {
         if change.is_noop() {
+            return Ok(());
+        }
+        let before = self.patches.len();
+        let result = self.apply_here(node, slot, change, path);
+        if node.anchor != 0 && self.patches.len() > before {
+            self.changed_anchors.insert(node.anchor);
+        }
+        result
+    }
+
+    /// Write out every alias of a changed anchor as a copy of what it named.
+    fn copy_aliases_of_changed_anchors(&mut self, node: &Node, slot: Slot, depth: usize) {
+        if depth > super::node::MAX_DEPTH {
+            return;
+        }
+        match &node.content {
+            Content::Alias(id, target) if self.changed_anchors.contains(id) => {
+                let already =
+                    self.patches.iter().any(|p| p.start <= node.start && node.end <= p.end && p.start < p.end);
+                if !already {
+                    let value = target.to_json(&self.anchors);
+                    // Cannot fail: the node is an alias and the slot is not the root.
+                    let _ = self.replace(node, slot, &value, "");
+                }
+            }
+            Content::Map { entries, .. } => {
+                for (k, v) in entries {
+                    let child = self.child_slot(node, Some(k), v);
+                    self.copy_aliases_of_changed_anchors(v, child, depth + 1);
+                }
+            }
+            Content::Seq { items, .. } => {
+                for item in items {
+                    let child = self.child_slot(node, None, item);
+                    self.copy_aliases_of_changed_anchors(item, child, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_here(&mut self, node: &Node, slot: Slot, change: &Change, path: &str) -> Result<(), EditError> {
+        if let Content::Alias(..) = node.content {
+            // Kubernetes reads an alias as a copy: edit this copy alone, written out in full,
+            // and leave the anchor and its other users as they are.
+            let mut value = node.to_json(&self.anchors);
+            if apply_to_value(&mut value, change, path)? {
+                self.replace(node, slot, &value, path)?;
+            }
             return Ok(());
         }
         match change {
@@ -497,16 +629,32 @@ impl<'t> Editor<'t> {
                     let field = join(path, key);
                     match (node.entry(key), sub) {
                         (Some(_), Change::Remove) => self.remove_entry(node, key, &field)?,
+                        (None, Change::Remove) if node.merged_get(key, 0).is_some() => {
+                            return Err(EditError {
+                                field,
+                                message: "comes from a YAML merge key (<<); eastwest cannot remove it in place".into(),
+                            });
+                        }
                         (None, Change::Remove) => {}
                         (Some((k, v)), sub) => {
                             let child = self.child_slot(node, Some(k), v);
-                            self.apply(v, child, sub, &field)?
+                            self.apply_at(v, child, sub, &field)?
                         }
                         (None, sub) if sub.is_noop() => {}
-                        (None, sub) => {
-                            let value = sub.to_value();
-                            self.insert_entry(node, key, &value);
-                        }
+                        (None, sub) => match node.merged_get(key, 0) {
+                            // A value from a `<<` merge: an explicit key replaces it whole,
+                            // so write the merged value with the change applied.
+                            Some(merged) => {
+                                let mut value = merged.to_json(&self.anchors);
+                                if apply_to_value(&mut value, sub, &field)? {
+                                    self.insert_entry(node, key, &value);
+                                }
+                            }
+                            None => {
+                                let value = sub.to_value();
+                                self.insert_entry(node, key, &value);
+                            }
+                        },
                     }
                 }
                 Ok(())
@@ -536,7 +684,7 @@ impl<'t> Editor<'t> {
                     match found {
                         Some(item) => {
                             let child = self.child_slot(node, None, item);
-                            self.apply(item, child, sub, &item_path)?
+                            self.apply_at(item, child, sub, &item_path)?
                         }
                         None => {
                             let mut value = serde_json::json!({ field.as_str(): key });
@@ -569,11 +717,14 @@ impl<'t> Editor<'t> {
     }
 
     fn replace(&mut self, node: &Node, slot: Slot, value: &Value, path: &str) -> Result<(), EditError> {
-        if node.anchor != 0 || matches!(node.content, Content::Alias(_)) {
-            return Err(EditError {
-                field: path.to_owned(),
-                message: "is a YAML anchor or alias; eastwest will not rewrite shared values".into(),
-            });
+        if node.anchor != 0 {
+            // The new text drops the anchor; every alias of it is written out as a copy of
+            // the old value (see `copy_aliases_of_changed_anchors`), so nothing refers to it.
+            self.changed_anchors.insert(node.anchor);
+        }
+        if node.is_alias() {
+            // A copy written out by the anchor pass may already stand here; this one wins.
+            self.patches.retain(|p| !(p.start == node.start && p.start < p.end));
         }
         match slot {
             Slot::Root => Err(EditError { field: path.to_owned(), message: "is not a mapping".into() }),
@@ -619,7 +770,9 @@ impl<'t> Editor<'t> {
             }
             return;
         }
-        let col = self.column(map.start);
+        // The first key's column: the mapping's own start can be an anchor or a tag
+        // (`labels: &l` on the line above).
+        let col = self.column(map.entries().first().map_or(map.start, |(k, _)| k.start));
         let at = self.line_insert_point(self.value_end(map));
         let text = format!("{}{}:{}\n", " ".repeat(col), emit::key(key), emit::value_after_colon(value, col));
         self.push(at, at, text);
@@ -854,5 +1007,16 @@ mod tests {
         let mut c = Change::default();
         c.path(&["metadata", "labels", "a"]).set("b", OnConflict::Error);
         assert_eq!(edit(text, &c).expect("edits"), "metadata:\r\n  name: x\r\n  labels:\r\n    a: b\r\n");
+    }
+
+    #[test]
+    fn an_empty_keep_block_scalar_keeps_its_blank_line() {
+        // Found by fuzzing (the edit check refused it): an empty `|+` scalar's span starts
+        // at its header, so its chomping was not seen and the entry went before its line.
+        let text = "labels:\n  note: |+\n   \n";
+        let mut c = Change::default();
+        c.path(&["labels", "n"]).set("x", OnConflict::Error);
+        let out = edit(text, &c).expect("edits");
+        assert_eq!(reread(&out), json!({"labels": {"note": "\n", "n": "x"}}), "{out:?}");
     }
 }

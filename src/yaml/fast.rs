@@ -15,6 +15,8 @@
 //! inputs (README, "Performance").
 
 use std::borrow::Cow;
+
+use super::node::tight;
 use std::collections::HashSet;
 
 use super::node::{Content, Node, ParsedDoc, Pruning, Style, IDENTITY_KEYS, MAX_EXPANDED_NODES};
@@ -143,12 +145,12 @@ impl<'t> Reader<'t> {
     fn scalar(&self, start: usize, end: usize, text: Cow<'_, str>, style: Style) -> Node {
         // Inside a dropped collection only the shape is needed, not the text.
         let text = if self.storing { text.into_owned() } else { String::new() };
-        self.node(start, end, Content::Scalar { text, style, tag: None })
+        self.node(start, end, Content::Scalar { text: text.into(), style, tag: None })
     }
 
     /// What the full parser leaves in place of a collection that pruning drops.
     fn placeholder(&self, start: usize) -> Node {
-        self.node(start, start, Content::Scalar { text: String::new(), style: Style::Plain, tag: None })
+        self.node(start, start, Content::Scalar { text: Box::default(), style: Style::Plain, tag: None })
     }
 
     fn null(&mut self, at: usize) -> Option<Node> {
@@ -292,7 +294,7 @@ impl<'t> Reader<'t> {
             self.drop_next_collection = false;
             if let (Some(p), Content::Scalar { text, .. }) = (pruning, &value.content) {
                 if key.text == "kind" && !(p.keep_kind)(text) {
-                    drop_rest = !matches!(text.as_str(), "List" | "ResourceList");
+                    drop_rest = !matches!(&**text, "List" | "ResourceList");
                 }
             }
             end = value.end - self.base;
@@ -313,7 +315,11 @@ impl<'t> Reader<'t> {
             return None;
         }
         self.leave(outer);
-        Some(if kept { self.node(start, end, Content::Map { entries, flow: false }) } else { self.placeholder(start) })
+        Some(if kept {
+            self.node(start, end, Content::Map { entries: tight(entries), flow: false })
+        } else {
+            self.placeholder(start)
+        })
     }
 
     /// A mapping key at `at`: a one-line plain or quoted scalar followed by `:` and a space.
@@ -423,7 +429,11 @@ impl<'t> Reader<'t> {
         }
         self.leave(outer);
         let start = start.unwrap_or(first);
-        Some(if kept { self.node(start, end, Content::Seq { items, flow: false }) } else { self.placeholder(start) })
+        Some(if kept {
+            self.node(start, end, Content::Seq { items: tight(items), flow: false })
+        } else {
+            self.placeholder(start)
+        })
     }
 
     /// A scalar or flow collection starting at `p`, on the line of its key or `-`; `col`
@@ -785,7 +795,11 @@ impl<'t> Reader<'t> {
             return None;
         }
         self.leave(outer);
-        let content = if is_map { Content::Map { entries, flow: true } } else { Content::Seq { items, flow: true } };
+        let content = if is_map {
+            Content::Map { entries: tight(entries), flow: true }
+        } else {
+            Content::Seq { items: tight(items), flow: true }
+        };
         Some(if kept { self.node(open, *i, content) } else { self.placeholder(open) })
     }
 

@@ -11,6 +11,7 @@ pub mod emit;
 pub mod fast;
 pub mod node;
 pub mod scalar;
+pub mod verify;
 
 pub use edit::{apply_patches, Change, EditError, Editor, OnConflict, Patch, Slot};
 pub use node::{parse_documents, Anchors, Content, Node, ParsedDoc, SyntaxError};

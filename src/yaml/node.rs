@@ -6,6 +6,7 @@
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::scalar::resolve_plain;
 
@@ -24,15 +25,29 @@ pub enum Style {
     Folded,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Content {
-    Scalar { text: String, style: Style, tag: Option<String> },
-    Map { entries: Vec<(Node, Node)>, flow: bool },
-    Seq { items: Vec<Node>, flow: bool },
-    Alias(usize),
+    /// Boxed strings, not `String`s: a node is 64 bytes instead of 80, which on many small
+    /// documents is most of the memory.
+    Scalar {
+        text: Box<str>,
+        style: Style,
+        tag: Option<Box<str>>,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        flow: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        flow: bool,
+    },
+    /// `*name`: the anchor's id and a shared copy of the node it names, so readers see
+    /// through an alias the way Kubernetes does (each alias reads as a copy).
+    Alias(usize, Arc<Node>),
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Byte offset of the node's first character (after any anchor or tag for collections
     /// whose start the parser reports there).
@@ -58,15 +73,78 @@ pub struct SyntaxError {
 }
 
 impl Node {
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        match &self.content {
-            Content::Map { entries, .. } => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)).map(|(_, v)| v),
-            _ => None,
+    /// The node an alias names (itself for anything else).
+    pub fn resolved(&self) -> &Node {
+        let mut node = self;
+        // Aliases never chain deeper than the anchors defined before them; bound it anyway.
+        for _ in 0..MAX_DEPTH {
+            match &node.content {
+                Content::Alias(_, target) => node = target,
+                _ => return node,
+            }
+        }
+        node
+    }
+
+    pub fn is_alias(&self) -> bool {
+        matches!(self.content, Content::Alias(..))
+    }
+
+    /// A `<<` merge key (YAML 1.1, which Kubernetes reads): plain `<<` or tagged `!!merge`.
+    pub fn is_merge_key(&self) -> bool {
+        match &self.resolved().content {
+            Content::Scalar { text, style: Style::Plain, tag: None } => &**text == "<<",
+            Content::Scalar { tag: Some(t), .. } => t.ends_with(":merge"),
+            _ => false,
         }
     }
 
+    /// The mappings a `<<` value merges in, in priority order (a mapping, or a list of them).
+    fn merge_sources(&self) -> Vec<&Node> {
+        let value = self.resolved();
+        match &value.content {
+            Content::Map { .. } => vec![value],
+            Content::Seq { items, .. } => items.iter().map(Node::resolved).filter(|n| n.is_map()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Does this mapping take entries from `<<` merge keys?
+    pub fn has_merge(&self) -> bool {
+        self.entries().iter().any(|(k, _)| k.is_merge_key())
+    }
+
+    /// The value of `key`, read as Kubernetes reads it: through aliases, and from `<<`
+    /// merges when the mapping does not set it itself.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        if let Some((_, v)) = self.entry(key) {
+            return Some(v);
+        }
+        self.merged_get(key, 0)
+    }
+
+    /// The value `key` gets from this mapping's `<<` merges only.
+    pub fn merged_get(&self, key: &str, depth: usize) -> Option<&Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let merges = self.entries().iter().filter(|(k, _)| k.is_merge_key());
+        for (_, value) in merges {
+            for source in value.merge_sources() {
+                if let Some((_, v)) = source.entry(key) {
+                    return Some(v);
+                }
+                if let Some(v) = source.merged_get(key, depth + 1) {
+                    return Some(v);
+                }
+            }
+        }
+        None
+    }
+
+    /// The explicit entry for `key` (not one provided by a merge).
     pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
-        match &self.content {
+        match &self.resolved().content {
             Content::Map { entries, .. } => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)),
             _ => None,
         }
@@ -79,7 +157,7 @@ impl Node {
 
     /// The raw text of a scalar, whatever it resolves to.
     pub fn scalar_text(&self) -> Option<&str> {
-        match &self.content {
+        match &self.resolved().content {
             Content::Scalar { text, .. } => Some(text),
             _ => None,
         }
@@ -87,35 +165,77 @@ impl Node {
 
     /// The scalar's value when Kubernetes would read it as a string.
     pub fn as_str(&self) -> Option<&str> {
-        match &self.content {
+        match &self.resolved().content {
             Content::Scalar { text, style: Style::Plain, tag: None } => {
-                matches!(resolve_plain(text), Value::String(_)).then_some(text.as_str())
+                matches!(resolve_plain(text), Value::String(_)).then_some(&**text)
+            }
+            Content::Scalar { text, tag: Some(t), .. }
+                if !t.ends_with(":str") && t.starts_with("tag:yaml.org,2002:") =>
+            {
+                matches!(scalar_to_json(text, Style::Plain, Some(t)), Value::String(_)).then_some(&**text)
             }
             Content::Scalar { text, .. } => Some(text),
             _ => None,
         }
     }
 
+    /// The explicit entries of a mapping (through an alias; `<<` entries included as
+    /// written: see [`Node::merged_entries`] for what Kubernetes reads).
     pub fn entries(&self) -> &[(Node, Node)] {
-        match &self.content {
+        match &self.resolved().content {
             Content::Map { entries, .. } => entries,
             _ => &[],
         }
     }
 
+    /// Every key and value of a mapping as Kubernetes reads it: explicit entries first,
+    /// then the keys `<<` merges provide and the mapping does not set.
+    pub fn merged_entries(&self) -> Vec<(&Node, &Node)> {
+        if !self.has_merge() {
+            return self.entries().iter().map(|(k, v)| (k, v)).collect();
+        }
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        self.collect_merged(&mut seen, &mut out, 0);
+        out
+    }
+
+    /// go-yaml's order: the mapping's own keys win, then each merged mapping in turn, each
+    /// with its own merges already applied.
+    fn collect_merged<'n>(
+        &'n self,
+        seen: &mut std::collections::HashSet<&'n str>,
+        out: &mut Vec<(&'n Node, &'n Node)>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for (k, v) in self.entries().iter().filter(|(k, _)| !k.is_merge_key()) {
+            if k.scalar_text().is_none_or(|name| seen.insert(name)) {
+                out.push((k, v));
+            }
+        }
+        for (_, value) in self.entries().iter().filter(|(k, _)| k.is_merge_key()) {
+            for source in value.merge_sources() {
+                source.collect_merged(seen, out, depth + 1);
+            }
+        }
+    }
+
     pub fn items(&self) -> &[Node] {
-        match &self.content {
+        match &self.resolved().content {
             Content::Seq { items, .. } => items,
             _ => &[],
         }
     }
 
     pub fn is_map(&self) -> bool {
-        matches!(self.content, Content::Map { .. })
+        matches!(self.resolved().content, Content::Map { .. })
     }
 
     pub fn is_seq(&self) -> bool {
-        matches!(self.content, Content::Seq { .. })
+        matches!(self.resolved().content, Content::Seq { .. })
     }
 
     pub fn is_flow(&self) -> bool {
@@ -128,24 +248,30 @@ impl Node {
             if resolve_plain(text).is_null())
     }
 
-    /// The node as JSON, read the way Kubernetes reads YAML (1.1 scalars, aliases expanded).
-    pub fn to_json(&self, anchors: &Anchors) -> Value {
+    /// The node as JSON, read the way Kubernetes reads YAML (1.1 scalars, aliases expanded,
+    /// `<<` merges applied).
+    pub fn to_json(&self, _anchors: &Anchors) -> Value {
+        self.json()
+    }
+
+    fn json(&self) -> Value {
         match &self.content {
             Content::Scalar { text, style, tag } => scalar_to_json(text, *style, tag.as_deref()),
-            Content::Map { entries, .. } => {
+            Content::Map { .. } => {
                 let mut map = serde_json::Map::new();
-                for (k, v) in entries {
-                    let key = match k.to_json(anchors) {
+                for (k, v) in self.merged_entries() {
+                    let key = match k.json() {
                         Value::String(s) => s,
                         Value::Null => "null".to_owned(),
                         other => other.to_string(),
                     };
-                    map.insert(key, v.to_json(anchors));
+                    // An explicit key wins over a merged one, and the first merge over later ones.
+                    map.entry(key).or_insert_with(|| v.json());
                 }
                 Value::Object(map)
             }
-            Content::Seq { items, .. } => Value::Array(items.iter().map(|i| i.to_json(anchors)).collect()),
-            Content::Alias(id) => anchors.get(*id).map(|n| n.to_json(anchors)).unwrap_or(Value::Null),
+            Content::Seq { items, .. } => Value::Array(items.iter().map(Node::json).collect()),
+            Content::Alias(_, target) => target.json(),
         }
     }
 }
@@ -160,39 +286,19 @@ fn scalar_to_json(text: &str, style: Style, tag: Option<&str>) -> Value {
     }
 }
 
-/// Anchored nodes of one document, for reading through aliases.
+/// Kept for callers of [`Node::to_json`]: aliases now carry the node they name, so
+/// nothing needs collecting.
 pub struct Anchors<'a> {
-    by_id: HashMap<usize, &'a Node>,
+    _root: std::marker::PhantomData<&'a Node>,
 }
 
 impl<'a> Anchors<'a> {
-    pub fn of(root: &'a Node) -> Self {
-        let mut by_id = HashMap::new();
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
-            if node.anchor != 0 {
-                by_id.insert(node.anchor, node);
-            }
-            match &node.content {
-                Content::Map { entries, .. } => {
-                    for (k, v) in entries {
-                        stack.push(k);
-                        stack.push(v);
-                    }
-                }
-                Content::Seq { items, .. } => stack.extend(items.iter()),
-                _ => {}
-            }
-        }
-        Anchors { by_id }
+    pub fn of(_root: &'a Node) -> Self {
+        Anchors { _root: std::marker::PhantomData }
     }
 
     pub fn none() -> Anchors<'static> {
-        Anchors { by_id: HashMap::new() }
-    }
-
-    fn get(&self, id: usize) -> Option<&'a Node> {
-        self.by_id.get(&id).copied()
+        Anchors { _root: std::marker::PhantomData }
     }
 }
 
@@ -265,7 +371,7 @@ pub struct Pruning {
     pub keep_kind: fn(&str) -> bool,
 }
 
-pub(super) const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+pub(crate) const IDENTITY_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 /// Parse every document of `text`, which sits at byte `base` of the whole input.
 pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, SyntaxError> {
@@ -284,8 +390,36 @@ pub fn parse_documents_pruned(
 ) -> Result<Vec<ParsedDoc>, SyntaxError> {
     match super::fast::parse(text, base, pruning) {
         Some(docs) => Ok(docs),
-        None => parse_events(text, base, pruning),
+        None => parse_events_like_go_yaml(text, base, pruning),
     }
+}
+
+/// saphyr-parser's message when a tab follows `:` in a flow collection.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+/// [`parse_events`], accepting what go-yaml (Kubernetes' reader) accepts and saphyr-parser
+/// does not: a tab after `:` in a flow mapping (`{a:<TAB>b}`). Each such tab the parser
+/// stops at is read as a space, in a copy of the same length, so every offset still
+/// points into the original text. Tabs inside quoted text never stop the parser.
+fn parse_events_like_go_yaml(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    let mut copy: Option<String> = None;
+    for _ in 0..256 {
+        let current = copy.as_deref().unwrap_or(text);
+        match parse_events(current, base, pruning) {
+            Err(e) if e.message == TAB_AFTER_COLON => {
+                let at = e.offset - base;
+                let bytes = current.as_bytes();
+                if at < 2 || bytes.get(at - 1) != Some(&b'\t') || bytes.get(at - 2) != Some(&b':') {
+                    return Err(e);
+                }
+                let mut fixed = current.to_owned();
+                fixed.replace_range(at - 1..at, " ");
+                copy = Some(fixed);
+            }
+            other => return other,
+        }
+    }
+    parse_events(copy.as_deref().unwrap_or(text), base, pruning)
 }
 
 /// [`parse_documents_pruned`] with the full parser alone: built from saphyr-parser's events.
@@ -298,6 +432,8 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
     // Expanded size of each anchored node, and of the document so far.
     let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
     let mut expanded: u64 = 0;
+    // A shared copy of every anchored node, for the aliases that name it.
+    let mut anchored: HashMap<usize, Arc<Node>> = HashMap::new();
     // Set once the root mapping's `kind` says this document need not be kept whole.
     let mut skip_rest = false;
 
@@ -316,6 +452,7 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
             Event::DocumentStart(_) => {
                 expanded = 0;
                 anchor_sizes.clear();
+                anchored.clear();
                 skip_rest = false;
                 None
             }
@@ -334,14 +471,23 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                         message: format!("aliases expand the document beyond {MAX_EXPANDED_NODES} nodes (alias bomb?)"),
                     });
                 }
-                Some(Node { start, end, anchor: 0, content: Content::Alias(id) })
+                // An anchor inside a subtree that was not stored reads as null.
+                let target = anchored.get(&id).cloned().unwrap_or_else(|| {
+                    Arc::new(Node {
+                        start,
+                        end: start,
+                        anchor: 0,
+                        content: Content::Scalar { text: Box::default(), style: Style::Plain, tag: None },
+                    })
+                });
+                Some(Node { start, end, anchor: 0, content: Content::Alias(id, target) })
             }
             Event::Scalar(value, style, anchor, tag) => {
                 expanded = expanded.saturating_add(1);
                 if anchor != 0 {
                     anchor_sizes.insert(anchor, 1);
                 }
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix).into_boxed_str());
                 if let (Some(p), [Frame::Map { key: Some(k), .. }]) = (pruning, stack.as_slice()) {
                     if k.scalar_text() == Some("kind") && !(p.keep_kind)(&value) {
                         skip_rest = !matches!(value.as_ref(), "List" | "ResourceList");
@@ -359,7 +505,7 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                     start,
                     end,
                     anchor,
-                    content: Content::Scalar { text: value.into_owned(), style: style_of(style), tag },
+                    content: Content::Scalar { text: value.into(), style: style_of(style), tag },
                 })
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
@@ -407,14 +553,22 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 let node = match frame {
                     Frame::Map { start: node_start, anchor, flow, entries, .. } => {
                         check_duplicate_keys(&entries)?;
-                        let mut node =
-                            Node { start: node_start, end: start, anchor, content: Content::Map { entries, flow } };
+                        let mut node = Node {
+                            start: node_start,
+                            end: start,
+                            anchor,
+                            content: Content::Map { entries: tight(entries), flow },
+                        };
                         node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
                     Frame::Seq { start: node_start, anchor, flow, items } => {
-                        let mut node =
-                            Node { start: node_start, end: start, anchor, content: Content::Seq { items, flow } };
+                        let mut node = Node {
+                            start: node_start,
+                            end: start,
+                            anchor,
+                            content: Content::Seq { items: tight(items), flow },
+                        };
                         node.end = if flow { closing_end } else { block_end(&node) };
                         node
                     }
@@ -424,7 +578,7 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                         }
                         // A placeholder, empty at the subtree's start; the subtree itself
                         // was checked and dropped.
-                        let content = Content::Scalar { text: String::new(), style: Style::Plain, tag: None };
+                        let content = Content::Scalar { text: Box::default(), style: Style::Plain, tag: None };
                         Node { start: node_start, end: node_start, anchor, content }
                     }
                 };
@@ -436,6 +590,9 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
             }
         };
         if let Some(node) = finished {
+            if node.anchor != 0 {
+                anchored.insert(node.anchor, Arc::new(node.clone()));
+            }
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Frame::Seq { items, .. }) => items.push(node),
@@ -447,7 +604,7 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 Some(Frame::Skipped { keys: Some(keys), expecting_key, .. }) => {
                     if *expecting_key {
                         if let Content::Scalar { text, .. } = node.content {
-                            keys.push((text, node.start));
+                            keys.push((text.into(), node.start));
                         }
                     }
                     *expecting_key = !*expecting_key;
@@ -493,6 +650,16 @@ fn style_of(style: ScalarStyle) -> Style {
         ScalarStyle::Literal => Style::Literal,
         ScalarStyle::Folded => Style::Folded,
     }
+}
+
+/// A collection's children without the spare capacity growth left: a kept document lives
+/// until the output is written, and spare slots of every small mapping (a pair of nodes
+/// is 160 bytes, and the first growth makes room for four) cost more than the input.
+pub(crate) fn tight<T>(mut children: Vec<T>) -> Vec<T> {
+    if children.capacity() > children.len() {
+        children.shrink_to_fit();
+    }
+    children
 }
 
 /// Where a block collection really ends: the end of its last child, not the next token.
@@ -615,5 +782,17 @@ mod tests {
         let root = one("mode: 0644\nq: \"0644\"\nt: !!str 12\nb: yes\n");
         let v = root.to_json(&Anchors::of(&root));
         assert_eq!(v, serde_json::json!({"mode": 420, "q": "0644", "t": "12", "b": true}));
+    }
+
+    #[test]
+    fn merge_keys_read_like_go_yaml() {
+        // Own keys win; then each merged mapping in turn, with its own merges applied.
+        let root = one("a: &a {p: 1, <<: {q: 1}}\nb: &b {p: 2, q: 2, r: 2}\nc:\n  <<: [*a, *b]\n  p: 0\n");
+        let c = root.get("c").expect("c");
+        assert_eq!(c.to_json(&Anchors::none()), serde_json::json!({"p": 0, "q": 1, "r": 2}));
+        assert_eq!(c.get("q").and_then(Node::scalar_text), Some("1"));
+        assert_eq!(c.get("r").and_then(Node::scalar_text), Some("2"));
+        let quoted = one("d: {\"<<\": {x: 1}}\n");
+        assert_eq!(quoted.to_json(&Anchors::none()), serde_json::json!({"d": {"<<": {"x": 1}}}));
     }
 }
