@@ -164,15 +164,25 @@ fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<
     let removed = if input.shape == Shape::ResourceList { Vec::new() } else { configs.clone() };
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
-    let kept: Vec<usize> = (0..all.len()).filter(|i| !configs.contains(i)).collect();
-    let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
+    // Without a config document in the stream (the usual `--config` run) the view is `all`
+    // itself: no copy of an object list as long as the input's document count.
+    let view: std::borrow::Cow<[Object]> = if configs.is_empty() {
+        std::borrow::Cow::Borrowed(&all)
+    } else {
+        std::borrow::Cow::Owned(
+            all.iter().enumerate().filter(|(i, _)| !configs.contains(i)).map(|(_, o)| o.clone()).collect(),
+        )
+    };
     transform::adopt_control_plane_namespace(&mut mesh, &view)?;
     let view_edits = transform::run(&mesh, &view)?;
     let standalone = options.standalone || asks_for_standalone(input);
     let (generated, warnings) = generate::run(&mesh, input, &view, standalone)?;
+    drop(view);
+    // Index in the view -> index in `all`: past each config document, one further.
+    let kept = |i: usize| configs.iter().fold(i, |at, &c| if c <= at { at + 1 } else { at });
     let mut edits = transform::Edits::default();
     for (i, change) in view_edits.changes {
-        edits.changes.insert(kept[i], change);
+        edits.changes.insert(kept(i), change);
     }
     let rendered = write::render(input, &write::Plan { edits, removed, generated, objects: &all })?;
     Ok((rendered, warnings))
