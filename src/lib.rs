@@ -132,7 +132,12 @@ pub fn run_with_warnings(text: &str, options: &Options) -> Result<(String, Vec<W
 /// can fail is decided before the first byte is written, so an error never leaves half a
 /// stream behind.
 pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<Vec<Warning>, Failure> {
-    let input = Input::parse_keeping(text, read::Keep::Transforms)?;
+    // A config given as a file is known before the input is read: workloads outside its
+    // workload namespaces are then kept as small as unread kinds. (A config that does not
+    // load is reported by run_parsed, after the input's own errors, as always.)
+    let early = options.config.as_ref().and_then(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()).ok());
+    let workloads = early.as_ref().map(|mesh| &mesh.spec.workload_namespaces[..]);
+    let input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
     match run_parsed(&input, options) {
         Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
             let mut buffer = Vec::new();

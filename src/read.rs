@@ -285,7 +285,13 @@ pub(crate) enum Pruned {
     Identity(Box<Identity>),
 }
 
-pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
+/// The `spec.workloadNamespaces` of a config known before the input is read (`--config`),
+/// for [`Keep::Transforms`]: a workload outside them that is none of Istio's own is then
+/// never read beyond its identity and metadata, so its pod template is not kept either.
+/// `None` when the config comes from the stream itself.
+pub type WorkloadNamespaces<'n> = Option<&'n [String]>;
+
+pub(crate) fn prune(root: &mut Node, keep: Keep, workloads: WorkloadNamespaces) -> Pruned {
     let Some(wanted) = keep.kinds() else { return Pruned::Whole };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if kind.is_empty() || matches!(kind, "List" | "ResourceList") {
@@ -303,19 +309,34 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
     }
     let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
     if wanted(kind) && crate::transform::reads_named(kind, name) {
-        let partly = object(0, None, root, 0).ok().and_then(|obj| crate::transform::only_pod_metadata_read(&obj));
-        return match partly {
-            Some(template) if keep_only_path(root, template) => Pruned::Cut,
-            _ => Pruned::Whole,
-        };
+        let read = object(0, None, root, 0).ok();
+        let partly = read.as_ref().and_then(crate::transform::only_pod_metadata_read);
+        // Outside the workload namespaces no transform edits the pod template (see
+        // transform::network_labels): the workload is pruned like any unread kind below.
+        let outside = |obj: &Object| workloads.is_some_and(|w| !obj.namespace.is_some_and(|ns| w.iter().any(|n| n == ns)));
+        let read_as_unread = partly.is_some() && read.as_ref().is_some_and(outside);
+        if !read_as_unread {
+            return match partly {
+                Some(template) if keep_only_path(root, template) => Pruned::Cut,
+                _ => Pruned::Whole,
+            };
+        }
     }
-    // An object whose metadata holds nothing but its name and namespace, and whose identity
-    // reads cleanly, keeps only those strings (no tree): the many small documents case.
-    // Any other keeps apiVersion, kind and metadata as a tree, labels and annotations
-    // included, since generators read those on any object.
-    let plain_metadata = root
-        .get("metadata")
-        .is_some_and(|m| m.entries().iter().all(|(k, _)| matches!(k.scalar_text(), Some("name" | "namespace"))));
+    // An object whose metadata holds nothing but its name, namespace, and labels and
+    // annotations eastwest never reads on it, and whose identity reads cleanly, keeps only
+    // those strings (no tree): the many small documents case. Any other keeps apiVersion,
+    // kind and metadata as a tree, since generators read the network label and the tools'
+    // annotations on any object.
+    let plain_metadata = root.get("metadata").is_some_and(|m| {
+        !m.is_alias()
+            && !m.has_merge()
+            && m.entries().iter().all(|(k, v)| match k.scalar_text() {
+                Some("name" | "namespace") => true,
+                Some("labels") => unread_strings(v, &[crate::transform::istio::NETWORK_LABEL]),
+                Some("annotations") => unread_strings(v, TOOL_ANNOTATIONS),
+                _ => false,
+            })
+    });
     if plain_metadata {
         if let Ok(obj) = object(0, None, root, 0) {
             let identity = Identity::of(&obj);
@@ -334,6 +355,25 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
         entries.shrink_to_fit();
     }
     Pruned::Cut
+}
+
+/// Annotations eastwest reads on objects of any kind (Helm 4's post-renderer file, KRM
+/// orchestrators' file and index).
+const TOOL_ANNOTATIONS: &[&str] = &[
+    crate::generate::HELM4_FILENAME,
+    "config.kubernetes.io/path",
+    "internal.config.kubernetes.io/path",
+    "config.kubernetes.io/index",
+    "internal.config.kubernetes.io/index",
+];
+
+/// Labels or annotations of an object kept only by its identity: a plain mapping of plain
+/// keys, none of them one that eastwest reads on objects of any kind (the network label:
+/// a Gateway API Gateway's, see generate::has_eastwest_gateway).
+fn unread_strings(map: &Node, read: &[&str]) -> bool {
+    (map.is_null() || map.is_map())
+        && !map.has_merge()
+        && map.entries().iter().all(|(k, _)| k.scalar_text().is_some_and(|t| !t.starts_with('<') && !read.contains(&t)))
 }
 
 /// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
@@ -392,7 +432,7 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
         return Ok(None);
     }
     let mut root = docs.swap_remove(index).root;
-    if let Pruned::Identity(_) = prune(&mut root, keep) {
+    if let Pruned::Identity(_) = prune(&mut root, keep, None) {
         return Err("an edited document lost its kind".to_owned());
     }
     Ok(Some(root))
@@ -402,14 +442,19 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
 type ChunkError = (usize, String);
 
 /// Parse chunks on up to two threads; each chunk is independent YAML.
-fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec<Doc>, Error> {
+fn parse_chunks(
+    text: &str,
+    chunks: &[(usize, usize)],
+    keep: Keep,
+    workloads: WorkloadNamespaces,
+) -> Result<Vec<Doc>, Error> {
     // Each document becomes its `Doc` at once (numbered afterwards): no intermediate
     // vectors per chunk, which cost as much as the documents themselves on many small ones.
     let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
         let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
         let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
         out.extend(docs.into_iter().map(|mut d| {
-            let (identity, cut) = match prune(&mut d.root, keep) {
+            let (identity, cut) = match prune(&mut d.root, keep, workloads) {
                 Pruned::Whole => (None, false),
                 Pruned::Cut => (None, true),
                 Pruned::Identity(identity) => (Some(identity), false),
@@ -537,10 +582,15 @@ impl<'a> Input<'a> {
     }
 
     pub fn parse_keeping(text: &'a str, keep: Keep) -> Result<Self, Error> {
+        Self::parse_pruned(text, keep, None)
+    }
+
+    /// [`Input::parse_keeping`], with the config's workload namespaces when already known.
+    pub fn parse_pruned(text: &'a str, keep: Keep, workloads: WorkloadNamespaces) -> Result<Self, Error> {
         if let Some(json) = split_json(text) {
             match json {
                 Ok(ranges) => {
-                    let docs = parse_chunks(text, &ranges, keep)?;
+                    let docs = parse_chunks(text, &ranges, keep, workloads)?;
                     // A JSON List stays Shape::Json (answered as JSON); see `holds_items`.
                     let shape = match list_shape(&docs) {
                         Some(Shape::ResourceList) => Shape::ResourceList,
@@ -551,7 +601,7 @@ impl<'a> Input<'a> {
                 Err(message) => {
                     // Maybe YAML flow style after all; if not, the JSON message is the useful one.
                     let chunks = split_chunks(text);
-                    return match parse_chunks(text, &chunks, keep) {
+                    return match parse_chunks(text, &chunks, keep, workloads) {
                         Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs, keep }),
                         Err(_) => Err(Error::Input(message)),
                     };
@@ -559,7 +609,7 @@ impl<'a> Input<'a> {
             }
         }
         let chunks = split_chunks(text);
-        let docs = parse_chunks(text, &chunks, keep)?;
+        let docs = parse_chunks(text, &chunks, keep, workloads)?;
         let shape = list_shape(&docs).unwrap_or(Shape::Stream);
         Ok(Input { text, shape, docs, keep })
     }
