@@ -135,7 +135,8 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     // A config given as a file is known before the input is read: workloads outside its
     // workload namespaces are then kept as small as unread kinds. (A config that does not
     // load is reported by run_parsed, after the input's own errors, as always.)
-    let early = options.config.as_ref().and_then(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()).ok());
+    let early =
+        options.config.as_ref().and_then(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()).ok());
     let workloads = early.as_ref().map(|mesh| &mesh.spec.workload_namespaces[..]);
     let input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
     match run_parsed(&input, options) {

@@ -313,7 +313,8 @@ pub(crate) fn prune(root: &mut Node, keep: Keep, workloads: WorkloadNamespaces) 
         let partly = read.as_ref().and_then(crate::transform::only_pod_metadata_read);
         // Outside the workload namespaces no transform edits the pod template (see
         // transform::network_labels): the workload is pruned like any unread kind below.
-        let outside = |obj: &Object| workloads.is_some_and(|w| !obj.namespace.is_some_and(|ns| w.iter().any(|n| n == ns)));
+        let outside =
+            |obj: &Object| workloads.is_some_and(|w| !obj.namespace.is_some_and(|ns| w.iter().any(|n| n == ns)));
         let read_as_unread = partly.is_some() && read.as_ref().is_some_and(outside);
         if !read_as_unread {
             return match partly {
@@ -468,32 +469,37 @@ fn parse_chunks(
         let mut out = Vec::with_capacity(chunks.len());
         chunks.iter().try_for_each(|&(start, end)| parse_one(start, end, &mut out)).map(|()| out)
     } else {
-        // Both cores take the next chunk as they finish one, so one huge document does not
-        // leave a core idle; results are put back in input order afterwards.
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let worker = || -> Result<Vec<Doc>, ChunkError> {
-            let mut mine = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&(start, end)) = chunks.get(i) else { return Ok(mine) };
-                parse_one(start, end, &mut mine)?;
-            }
+        // Each core takes one contiguous half of the input by bytes (a huge document in one
+        // half leaves the other core the rest, as sharing chunk by chunk would). The halves
+        // are in input order, so the second is appended to the first: no sorted copy of the
+        // whole document list, which on many small documents is as large as the input.
+        let half = total / 2;
+        let mut seen = 0;
+        let mid = chunks
+            .iter()
+            .position(|(s, e)| {
+                seen += e - s;
+                seen > half
+            })
+            .map_or(chunks.len(), |i| i + 1)
+            .min(chunks.len() - 1);
+        let (first, second) = chunks.split_at(mid);
+        let worker = |part: &[(usize, usize)]| -> Result<Vec<Doc>, ChunkError> {
+            // One document per chunk, as streams are written.
+            let mut mine = Vec::with_capacity(part.len());
+            part.iter().try_for_each(|&(start, end)| parse_one(start, end, &mut mine)).map(|()| mine)
         };
         let (a, b) = std::thread::scope(|scope| {
-            let handle = scope.spawn(worker);
-            let a = worker();
+            let handle = scope.spawn(|| worker(second));
+            let a = worker(first);
             (a, handle.join().unwrap_or_else(|_| Err((0, "parser thread failed".to_owned()))))
         });
         // Report the error that comes first in the input.
         match (a, b) {
-            (Ok(a), Ok(b)) => {
-                // Exactly as large as needed: on many small documents this vector is big.
-                let mut all = Vec::with_capacity(a.len() + b.len());
-                all.extend(a);
-                all.extend(b);
-                // Stable: the documents of one chunk keep their order.
-                all.sort_by_key(|d| d.start);
-                Ok(all)
+            (Ok(mut a), Ok(b)) => {
+                a.reserve_exact(b.len());
+                a.extend(b);
+                Ok(a)
             }
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
             (Err(e1), Err(e2)) => Err(if e1.0 <= e2.0 { e1 } else { e2 }),
@@ -787,15 +793,20 @@ mod tests {
 
     #[test]
     fn documents_no_transform_reads_keep_their_identity_and_metadata() {
-        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrender.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1}\ndata: {k: v}\n";
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrenderer.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1, labels: {app: x}, annotations: {note: y}}\ndata: {k: v}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  labels: {topology.istio.io/network: n1}\nspec: {gatewayClassName: istio}\n";
         let input = Input::parse_keeping(text, Keep::Transforms).expect("parses");
         let objects = input.objects().expect("objects");
-        // Labels or annotations: metadata kept as a tree, the rest cut.
+        // An annotation eastwest reads on any object (Helm 4's file): metadata kept as a
+        // tree, the rest cut.
         assert_eq!((objects[0].kind, objects[0].namespace, objects[0].name), ("Secret", Some("ns1"), "s"));
-        assert_eq!(objects[0].annotation("postrender.helm.sh/postrender-filename"), Some("chart/s.yaml"));
+        assert_eq!(objects[0].annotation(crate::generate::HELM4_FILENAME), Some("chart/s.yaml"));
         assert_eq!(objects[0].label("a"), Some("b"));
         assert!(objects[0].node.get("data").is_none());
-        // Nothing but a name and a namespace: only the identity strings, no tree.
+        // The network label (read on Gateway API Gateways): kept too.
+        assert_eq!(objects[2].label(crate::transform::istio::NETWORK_LABEL), Some("n1"));
+        assert!(input.docs[2].identity.is_none());
+        // A name, a namespace, and labels and annotations nothing reads: only the identity
+        // strings, no tree.
         assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
         assert_eq!((objects[1].kind, objects[1].namespace, objects[1].name), ("ConfigMap", Some("ns1"), "cm"));
     }
