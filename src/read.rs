@@ -4,8 +4,6 @@
 //! Documents are found by their `---` lines before parsing, so they can be parsed on all
 //! cores at once and so each keeps its exact byte range for the writer.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
@@ -35,23 +33,28 @@ pub struct Doc {
     pub root: Node,
     /// For a document no transform reads: its identity, while `root` is left an empty
     /// placeholder. Many small documents then cost a few strings each, not a tree.
-    pub identity: Option<Box<Identity>>,
+    pub identity: Option<Identity>,
     /// Parts of the tree no transform reads were dropped (the edit check then reads the
     /// document's text again in full).
     pub cut: bool,
 }
 
 /// What is kept of a document no transform reads: enough to name it and find it again.
-/// Few allocations, since there is one per document: common apiVersions and kinds are
-/// shared constants, and the namespace and name share one string.
+/// One allocation, since there is one per document: common apiVersions and kinds are
+/// indexes into [`COMMON_NAMES`], and the other parts share one string.
 #[derive(Debug)]
 pub struct Identity {
-    api_version: Cow<'static, str>,
-    kind: Cow<'static, str>,
-    /// The namespace (when set) followed by the name.
-    namespace_and_name: Box<str>,
-    namespace_len: Option<usize>,
+    /// The apiVersion and kind when not common, then the namespace (when set), the name.
+    text: Box<str>,
+    /// Where in `text` the apiVersion, kind and namespace end.
+    ends: [u32; 3],
+    /// Index into COMMON_NAMES, or SPELLED_OUT (the part is in `text`).
+    api_version: u8,
+    kind: u8,
+    has_namespace: bool,
 }
+
+const SPELLED_OUT: u8 = u8::MAX;
 
 /// apiVersions and kinds charts render by the thousand.
 const COMMON_NAMES: &[&str] = &[
@@ -103,38 +106,53 @@ const COMMON_NAMES: &[&str] = &[
     "ResourceQuota",
 ];
 
-fn shared(text: &str) -> Cow<'static, str> {
-    match COMMON_NAMES.iter().find(|n| **n == text) {
-        Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(text.to_owned()),
-    }
+fn common_index(text: &str) -> u8 {
+    COMMON_NAMES.iter().position(|n| *n == text).and_then(|i| u8::try_from(i).ok()).unwrap_or(SPELLED_OUT)
 }
 
 impl Identity {
-    fn of(obj: &Object) -> Self {
-        let namespace = obj.namespace.unwrap_or("");
-        Identity {
-            api_version: shared(obj.api_version),
-            kind: shared(obj.kind),
-            namespace_and_name: format!("{namespace}{}", obj.name).into_boxed_str(),
-            namespace_len: obj.namespace.map(str::len),
+    /// `None` when a part is too long to be indexed (then the document keeps its tree).
+    fn of(obj: &Object) -> Option<Self> {
+        let api_version = common_index(obj.api_version);
+        let kind = common_index(obj.kind);
+        let mut text = String::new();
+        let mut ends = [0u32; 3];
+        if api_version == SPELLED_OUT {
+            text.push_str(obj.api_version);
         }
+        ends[0] = u32::try_from(text.len()).ok()?;
+        if kind == SPELLED_OUT {
+            text.push_str(obj.kind);
+        }
+        ends[1] = u32::try_from(text.len()).ok()?;
+        text.push_str(obj.namespace.unwrap_or(""));
+        ends[2] = u32::try_from(text.len()).ok()?;
+        text.push_str(obj.name);
+        Some(Identity { text: text.into_boxed_str(), ends, api_version, kind, has_namespace: obj.namespace.is_some() })
+    }
+
+    /// The `i`-th part spelled out in `text` (apiVersion, kind, namespace).
+    fn part(&self, i: usize) -> &str {
+        let at = |i: usize| self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = if i == 0 { 0 } else { at(i - 1) };
+        self.text.get(start..at(i)).unwrap_or("")
     }
 
     pub fn api_version(&self) -> &str {
-        &self.api_version
+        COMMON_NAMES.get(usize::from(self.api_version)).copied().unwrap_or_else(|| self.part(0))
     }
 
     pub fn kind(&self) -> &str {
-        &self.kind
+        COMMON_NAMES.get(usize::from(self.kind)).copied().unwrap_or_else(|| self.part(1))
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.namespace_len.and_then(|n| self.namespace_and_name.get(..n))
+        self.has_namespace.then(|| self.part(2))
     }
 
     pub fn name(&self) -> &str {
-        self.namespace_and_name.get(self.namespace_len.unwrap_or(0)..).unwrap_or("")
+        let start = self.ends[2] as usize;
+        self.text.get(start..).unwrap_or("")
     }
 }
 
@@ -282,7 +300,7 @@ pub(crate) enum Pruned {
     /// Parts dropped; still editable where transforms edit it.
     Cut,
     /// Only its identity kept.
-    Identity(Box<Identity>),
+    Identity(Identity),
 }
 
 /// The `spec.workloadNamespaces` of a config known before the input is read (`--config`),
@@ -339,8 +357,7 @@ pub(crate) fn prune(root: &mut Node, keep: Keep, workloads: WorkloadNamespaces) 
             })
     });
     if plain_metadata {
-        if let Ok(obj) = object(0, None, root, 0) {
-            let identity = Identity::of(&obj);
+        if let Some(identity) = object(0, None, root, 0).ok().and_then(|obj| Identity::of(&obj)) {
             let start = root.start;
             let content = crate::yaml::Content::Scalar {
                 text: Box::default(),
@@ -348,7 +365,7 @@ pub(crate) fn prune(root: &mut Node, keep: Keep, workloads: WorkloadNamespaces) 
                 tag: None,
             };
             *root = Node { start, end: start, anchor: 0, content };
-            return Pruned::Identity(Box::new(identity));
+            return Pruned::Identity(identity);
         }
     }
     if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
