@@ -84,8 +84,11 @@ fn is_mesh_network(obj: &Object) -> bool {
 
 /// Find the config: an explicit file, else the ResourceList's functionConfig, else the one
 /// MeshNetwork document of the stream.
-fn load_config(input: &Input, objects: &[Object], options: &Options) -> Result<Mesh, Error> {
+fn load_config(input: &Input, objects: &[Object], options: &Options, from_file: Option<Loaded>) -> Result<Mesh, Error> {
     let cluster = options.cluster.as_deref();
+    if let Some(loaded) = from_file {
+        return loaded;
+    }
     if let Some(file) = &options.config {
         return config::from_text(&file.text, &file.origin, cluster);
     }
@@ -134,12 +137,13 @@ pub fn run_with_warnings(text: &str, options: &Options) -> Result<(String, Vec<W
 pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<Vec<Warning>, Failure> {
     // A config given as a file is known before the input is read: workloads outside its
     // workload namespaces are then kept as small as unread kinds. (A config that does not
-    // load is reported by run_parsed, after the input's own errors, as always.)
-    let early =
-        options.config.as_ref().and_then(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()).ok());
-    let workloads = early.as_ref().map(|mesh| &mesh.spec.workload_namespaces[..]);
+    // load is reported by run_parsed, after the input's own errors, as always; the file is
+    // loaded only once.)
+    let early = options.config.as_ref().map(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()));
+    let workloads =
+        early.as_ref().and_then(|loaded| loaded.as_ref().ok()).map(|mesh| &mesh.spec.workload_namespaces[..]);
     let input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
-    match run_parsed(&input, options) {
+    match run_parsed(&input, options, early) {
         Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
             let mut buffer = Vec::new();
             rendered.write_to(text, &mut buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
@@ -160,9 +164,16 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     }
 }
 
-fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<Warning>), Error> {
+/// A config file loaded before the input was read.
+type Loaded = Result<Mesh, Error>;
+
+fn run_parsed(
+    input: &Input,
+    options: &Options,
+    from_file: Option<Loaded>,
+) -> Result<(write::Rendered, Vec<Warning>), Error> {
     let all = input.objects()?;
-    let mut mesh = load_config(input, &all, options)?;
+    let mut mesh = load_config(input, &all, options, from_file)?;
     let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
     // A config document is taken out of a stream (it is not for the cluster), but a
     // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when

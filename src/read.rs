@@ -809,6 +809,35 @@ mod tests {
     }
 
     #[test]
+    fn workloads_outside_the_known_workload_namespaces_keep_only_their_identity() {
+        let deployment = |ns: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\n  labels: {{app: web}}\nspec:\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers: [{{name: web, image: nginx}}]\n")
+        };
+        let text = format!("{}---\n{}", deployment("apps"), deployment("default"));
+        let workloads = vec!["apps".to_owned()];
+        let input = Input::parse_pruned(&text, Keep::Transforms, Some(&workloads)).expect("parses");
+        // In a workload namespace: the pod metadata stays, for the network label.
+        assert!(input.docs[0].cut && input.docs[0].identity.is_none());
+        assert!(input.docs[0].root.path(&["spec", "template", "metadata", "labels", "app"]).is_some());
+        // Outside: nothing edits it, so only its identity is kept.
+        assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
+        let objects = input.objects().expect("objects");
+        assert_eq!(
+            (objects[1].api_version, objects[1].kind, objects[1].namespace, objects[1].name),
+            ("apps/v1", "Deployment", Some("default"), "web")
+        );
+        // Parts that are not common names are spelled out in the identity's one string.
+        let widget =
+            Input::parse_keeping("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", Keep::Transforms)
+                .expect("parses");
+        let id = widget.docs[0].identity.as_ref().expect("identity only");
+        assert_eq!((id.api_version(), id.kind(), id.namespace(), id.name()), ("example.com/v1", "Widget", None, "w"));
+        // Without a known config (it may come in the stream), both keep their pod metadata.
+        let input = Input::parse_keeping(&text, Keep::Transforms).expect("parses");
+        assert!(input.docs.iter().all(|d| d.cut && d.identity.is_none()));
+    }
+
+    #[test]
     fn documents_no_transform_reads_keep_their_identity_and_metadata() {
         let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrenderer.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1, labels: {app: x}, annotations: {note: y}}\ndata: {k: v}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  labels: {topology.istio.io/network: n1}\nspec: {gatewayClassName: istio}\n";
         let input = Input::parse_keeping(text, Keep::Transforms).expect("parses");
