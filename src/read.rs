@@ -30,8 +30,10 @@ pub struct Doc {
     /// The chunk of input this document came from (including its `---` line).
     pub start: usize,
     pub end: usize,
-    pub root: Node,
-    /// For a document no transform reads: its identity, while `root` is left an empty
+    /// Shared, not owned: every document kept by its identity points at one empty
+    /// placeholder, so it costs a pointer here instead of a whole node.
+    pub root: std::sync::Arc<Node>,
+    /// For a document no transform reads: its identity, while `root` is the empty
     /// placeholder. Many small documents then cost a few strings each, not a tree.
     pub identity: Option<Identity>,
     /// Parts of the tree no transform reads were dropped (the edit check then reads the
@@ -468,6 +470,16 @@ fn parse_chunks(
 ) -> Result<Vec<Doc>, Error> {
     // Each document becomes its `Doc` at once (numbered afterwards): no intermediate
     // vectors per chunk, which cost as much as the documents themselves on many small ones.
+    let placeholder = std::sync::Arc::new(Node {
+        start: 0,
+        end: 0,
+        anchor: 0,
+        content: crate::yaml::Content::Scalar {
+            text: Box::default(),
+            style: crate::yaml::node::Style::Plain,
+            tag: None,
+        },
+    });
     let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
         let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
         let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
@@ -477,7 +489,8 @@ fn parse_chunks(
                 Pruned::Cut => (None, true),
                 Pruned::Identity(identity) => (Some(identity), false),
             };
-            Doc { number: 0, start, end, root: d.root, identity, cut }
+            let root = if identity.is_some() { placeholder.clone() } else { std::sync::Arc::new(d.root) };
+            Doc { number: 0, start, end, root, identity, cut }
         }));
         Ok(())
     };
