@@ -84,8 +84,11 @@ fn is_mesh_network(obj: &Object) -> bool {
 
 /// Find the config: an explicit file, else the ResourceList's functionConfig, else the one
 /// MeshNetwork document of the stream.
-fn load_config(input: &Input, objects: &[Object], options: &Options) -> Result<Mesh, Error> {
+fn load_config(input: &Input, objects: &[Object], options: &Options, from_file: Option<Loaded>) -> Result<Mesh, Error> {
     let cluster = options.cluster.as_deref();
+    if let Some(loaded) = from_file {
+        return loaded;
+    }
     if let Some(file) = &options.config {
         return config::from_text(&file.text, &file.origin, cluster);
     }
@@ -132,8 +135,15 @@ pub fn run_with_warnings(text: &str, options: &Options) -> Result<(String, Vec<W
 /// can fail is decided before the first byte is written, so an error never leaves half a
 /// stream behind.
 pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<Vec<Warning>, Failure> {
-    let input = Input::parse_keeping(text, read::Keep::Transforms)?;
-    match run_parsed(&input, options) {
+    // A config given as a file is known before the input is read: workloads outside its
+    // workload namespaces are then kept as small as unread kinds. (A config that does not
+    // load is reported by run_parsed, after the input's own errors, as always; the file is
+    // loaded only once.)
+    let early = options.config.as_ref().map(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()));
+    let workloads =
+        early.as_ref().and_then(|loaded| loaded.as_ref().ok()).map(|mesh| &mesh.spec.workload_namespaces[..]);
+    let input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
+    match run_parsed(&input, options, early) {
         Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
             let mut buffer = Vec::new();
             rendered.write_to(text, &mut buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
@@ -154,9 +164,16 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     }
 }
 
-fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<Warning>), Error> {
+/// A config file loaded before the input was read.
+type Loaded = Result<Mesh, Error>;
+
+fn run_parsed(
+    input: &Input,
+    options: &Options,
+    from_file: Option<Loaded>,
+) -> Result<(write::Rendered, Vec<Warning>), Error> {
     let all = input.objects()?;
-    let mut mesh = load_config(input, &all, options)?;
+    let mut mesh = load_config(input, &all, options, from_file)?;
     let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
     // A config document is taken out of a stream (it is not for the cluster), but a
     // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when
@@ -164,15 +181,25 @@ fn run_parsed(input: &Input, options: &Options) -> Result<(write::Rendered, Vec<
     let removed = if input.shape == Shape::ResourceList { Vec::new() } else { configs.clone() };
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
-    let kept: Vec<usize> = (0..all.len()).filter(|i| !configs.contains(i)).collect();
-    let view: Vec<Object> = kept.iter().map(|&i| all[i].clone()).collect();
+    // Without a config document in the stream (the usual `--config` run) the view is `all`
+    // itself: no copy of an object list as long as the input's document count.
+    let view: std::borrow::Cow<[Object]> = if configs.is_empty() {
+        std::borrow::Cow::Borrowed(&all)
+    } else {
+        std::borrow::Cow::Owned(
+            all.iter().enumerate().filter(|(i, _)| !configs.contains(i)).map(|(_, o)| o.clone()).collect(),
+        )
+    };
     transform::adopt_control_plane_namespace(&mut mesh, &view)?;
     let view_edits = transform::run(&mesh, &view)?;
     let standalone = options.standalone || asks_for_standalone(input);
     let (generated, warnings) = generate::run(&mesh, input, &view, standalone)?;
+    drop(view);
+    // Index in the view -> index in `all`: past each config document, one further.
+    let kept = |i: usize| configs.iter().fold(i, |at, &c| if c <= at { at + 1 } else { at });
     let mut edits = transform::Edits::default();
     for (i, change) in view_edits.changes {
-        edits.changes.insert(kept[i], change);
+        edits.changes.insert(kept(i), change);
     }
     let rendered = write::render(input, &write::Plan { edits, removed, generated, objects: &all })?;
     Ok((rendered, warnings))

@@ -4,8 +4,6 @@
 //! Documents are found by their `---` lines before parsing, so they can be parsed on all
 //! cores at once and so each keeps its exact byte range for the writer.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
@@ -32,26 +30,33 @@ pub struct Doc {
     /// The chunk of input this document came from (including its `---` line).
     pub start: usize,
     pub end: usize,
-    pub root: Node,
-    /// For a document no transform reads: its identity, while `root` is left an empty
+    /// Shared, not owned: every document kept by its identity points at one empty
+    /// placeholder, so it costs a pointer here instead of a whole node.
+    pub root: std::sync::Arc<Node>,
+    /// For a document no transform reads: its identity, while `root` is the empty
     /// placeholder. Many small documents then cost a few strings each, not a tree.
-    pub identity: Option<Box<Identity>>,
+    pub identity: Option<Identity>,
     /// Parts of the tree no transform reads were dropped (the edit check then reads the
     /// document's text again in full).
     pub cut: bool,
 }
 
 /// What is kept of a document no transform reads: enough to name it and find it again.
-/// Few allocations, since there is one per document: common apiVersions and kinds are
-/// shared constants, and the namespace and name share one string.
+/// One allocation, since there is one per document: common apiVersions and kinds are
+/// indexes into [`COMMON_NAMES`], and the other parts share one string.
 #[derive(Debug)]
 pub struct Identity {
-    api_version: Cow<'static, str>,
-    kind: Cow<'static, str>,
-    /// The namespace (when set) followed by the name.
-    namespace_and_name: Box<str>,
-    namespace_len: Option<usize>,
+    /// The apiVersion and kind when not common, then the namespace (when set), the name.
+    text: Box<str>,
+    /// Where in `text` the apiVersion, kind and namespace end.
+    ends: [u32; 3],
+    /// Index into COMMON_NAMES, or SPELLED_OUT (the part is in `text`).
+    api_version: u8,
+    kind: u8,
+    has_namespace: bool,
 }
+
+const SPELLED_OUT: u8 = u8::MAX;
 
 /// apiVersions and kinds charts render by the thousand.
 const COMMON_NAMES: &[&str] = &[
@@ -103,38 +108,53 @@ const COMMON_NAMES: &[&str] = &[
     "ResourceQuota",
 ];
 
-fn shared(text: &str) -> Cow<'static, str> {
-    match COMMON_NAMES.iter().find(|n| **n == text) {
-        Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(text.to_owned()),
-    }
+fn common_index(text: &str) -> u8 {
+    COMMON_NAMES.iter().position(|n| *n == text).and_then(|i| u8::try_from(i).ok()).unwrap_or(SPELLED_OUT)
 }
 
 impl Identity {
-    fn of(obj: &Object) -> Self {
-        let namespace = obj.namespace.unwrap_or("");
-        Identity {
-            api_version: shared(obj.api_version),
-            kind: shared(obj.kind),
-            namespace_and_name: format!("{namespace}{}", obj.name).into_boxed_str(),
-            namespace_len: obj.namespace.map(str::len),
+    /// `None` when a part is too long to be indexed (then the document keeps its tree).
+    fn of(obj: &Object) -> Option<Self> {
+        let api_version = common_index(obj.api_version);
+        let kind = common_index(obj.kind);
+        let mut text = String::new();
+        let mut ends = [0u32; 3];
+        if api_version == SPELLED_OUT {
+            text.push_str(obj.api_version);
         }
+        ends[0] = u32::try_from(text.len()).ok()?;
+        if kind == SPELLED_OUT {
+            text.push_str(obj.kind);
+        }
+        ends[1] = u32::try_from(text.len()).ok()?;
+        text.push_str(obj.namespace.unwrap_or(""));
+        ends[2] = u32::try_from(text.len()).ok()?;
+        text.push_str(obj.name);
+        Some(Identity { text: text.into_boxed_str(), ends, api_version, kind, has_namespace: obj.namespace.is_some() })
+    }
+
+    /// The `i`-th part spelled out in `text` (apiVersion, kind, namespace).
+    fn part(&self, i: usize) -> &str {
+        let at = |i: usize| self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = if i == 0 { 0 } else { at(i - 1) };
+        self.text.get(start..at(i)).unwrap_or("")
     }
 
     pub fn api_version(&self) -> &str {
-        &self.api_version
+        COMMON_NAMES.get(usize::from(self.api_version)).copied().unwrap_or_else(|| self.part(0))
     }
 
     pub fn kind(&self) -> &str {
-        &self.kind
+        COMMON_NAMES.get(usize::from(self.kind)).copied().unwrap_or_else(|| self.part(1))
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.namespace_len.and_then(|n| self.namespace_and_name.get(..n))
+        self.has_namespace.then(|| self.part(2))
     }
 
     pub fn name(&self) -> &str {
-        self.namespace_and_name.get(self.namespace_len.unwrap_or(0)..).unwrap_or("")
+        let start = self.ends[2] as usize;
+        self.text.get(start..).unwrap_or("")
     }
 }
 
@@ -282,10 +302,16 @@ pub(crate) enum Pruned {
     /// Parts dropped; still editable where transforms edit it.
     Cut,
     /// Only its identity kept.
-    Identity(Box<Identity>),
+    Identity(Identity),
 }
 
-pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
+/// The `spec.workloadNamespaces` of a config known before the input is read (`--config`),
+/// for [`Keep::Transforms`]: a workload outside them that is none of Istio's own is then
+/// never read beyond its identity and metadata, so its pod template is not kept either.
+/// `None` when the config comes from the stream itself.
+pub type WorkloadNamespaces<'n> = Option<&'n [String]>;
+
+pub(crate) fn prune(root: &mut Node, keep: Keep, workloads: WorkloadNamespaces) -> Pruned {
     let Some(wanted) = keep.kinds() else { return Pruned::Whole };
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if kind.is_empty() || matches!(kind, "List" | "ResourceList") {
@@ -303,22 +329,37 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
     }
     let name = root.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("");
     if wanted(kind) && crate::transform::reads_named(kind, name) {
-        let partly = object(0, None, root, 0).ok().and_then(|obj| crate::transform::only_pod_metadata_read(&obj));
-        return match partly {
-            Some(template) if keep_only_path(root, template) => Pruned::Cut,
-            _ => Pruned::Whole,
-        };
+        let read = object(0, None, root, 0).ok();
+        let partly = read.as_ref().and_then(crate::transform::only_pod_metadata_read);
+        // Outside the workload namespaces no transform edits the pod template (see
+        // transform::network_labels): the workload is pruned like any unread kind below.
+        let outside =
+            |obj: &Object| workloads.is_some_and(|w| !obj.namespace.is_some_and(|ns| w.iter().any(|n| n == ns)));
+        let read_as_unread = partly.is_some() && read.as_ref().is_some_and(outside);
+        if !read_as_unread {
+            return match partly {
+                Some(template) if keep_only_path(root, template) => Pruned::Cut,
+                _ => Pruned::Whole,
+            };
+        }
     }
-    // An object whose metadata holds nothing but its name and namespace, and whose identity
-    // reads cleanly, keeps only those strings (no tree): the many small documents case.
-    // Any other keeps apiVersion, kind and metadata as a tree, labels and annotations
-    // included, since generators read those on any object.
-    let plain_metadata = root
-        .get("metadata")
-        .is_some_and(|m| m.entries().iter().all(|(k, _)| matches!(k.scalar_text(), Some("name" | "namespace"))));
+    // An object whose metadata holds nothing but its name, namespace, and labels and
+    // annotations eastwest never reads on it, and whose identity reads cleanly, keeps only
+    // those strings (no tree): the many small documents case. Any other keeps apiVersion,
+    // kind and metadata as a tree, since generators read the network label and the tools'
+    // annotations on any object.
+    let plain_metadata = root.get("metadata").is_some_and(|m| {
+        !m.is_alias()
+            && !m.has_merge()
+            && m.entries().iter().all(|(k, v)| match k.scalar_text() {
+                Some("name" | "namespace") => true,
+                Some("labels") => unread_strings(v, &[crate::transform::istio::NETWORK_LABEL]),
+                Some("annotations") => unread_strings(v, TOOL_ANNOTATIONS),
+                _ => false,
+            })
+    });
     if plain_metadata {
-        if let Ok(obj) = object(0, None, root, 0) {
-            let identity = Identity::of(&obj);
+        if let Some(identity) = object(0, None, root, 0).ok().and_then(|obj| Identity::of(&obj)) {
             let start = root.start;
             let content = crate::yaml::Content::Scalar {
                 text: Box::default(),
@@ -326,7 +367,7 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
                 tag: None,
             };
             *root = Node { start, end: start, anchor: 0, content };
-            return Pruned::Identity(Box::new(identity));
+            return Pruned::Identity(identity);
         }
     }
     if let crate::yaml::Content::Map { entries, .. } = &mut root.content {
@@ -334,6 +375,25 @@ pub(crate) fn prune(root: &mut Node, keep: Keep) -> Pruned {
         entries.shrink_to_fit();
     }
     Pruned::Cut
+}
+
+/// Annotations eastwest reads on objects of any kind (Helm 4's post-renderer file, KRM
+/// orchestrators' file and index).
+const TOOL_ANNOTATIONS: &[&str] = &[
+    crate::generate::HELM4_FILENAME,
+    "config.kubernetes.io/path",
+    "internal.config.kubernetes.io/path",
+    "config.kubernetes.io/index",
+    "internal.config.kubernetes.io/index",
+];
+
+/// Labels or annotations of an object kept only by its identity: a plain mapping of plain
+/// keys, none of them one that eastwest reads on objects of any kind (the network label:
+/// a Gateway API Gateway's, see generate::has_eastwest_gateway).
+fn unread_strings(map: &Node, read: &[&str]) -> bool {
+    (map.is_null() || map.is_map())
+        && !map.has_merge()
+        && map.entries().iter().all(|(k, _)| k.scalar_text().is_some_and(|t| !t.starts_with('<') && !read.contains(&t)))
 }
 
 /// Keep the identity keys and, along `path` (explicit block or flow keys, no aliases or
@@ -392,7 +452,7 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
         return Ok(None);
     }
     let mut root = docs.swap_remove(index).root;
-    if let Pruned::Identity(_) = prune(&mut root, keep) {
+    if let Pruned::Identity(_) = prune(&mut root, keep, None) {
         return Err("an edited document lost its kind".to_owned());
     }
     Ok(Some(root))
@@ -402,19 +462,35 @@ pub(crate) fn reparse(text: &str, index: usize, keep: Keep) -> Result<Option<Nod
 type ChunkError = (usize, String);
 
 /// Parse chunks on up to two threads; each chunk is independent YAML.
-fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec<Doc>, Error> {
+fn parse_chunks(
+    text: &str,
+    chunks: &[(usize, usize)],
+    keep: Keep,
+    workloads: WorkloadNamespaces,
+) -> Result<Vec<Doc>, Error> {
     // Each document becomes its `Doc` at once (numbered afterwards): no intermediate
     // vectors per chunk, which cost as much as the documents themselves on many small ones.
+    let placeholder = std::sync::Arc::new(Node {
+        start: 0,
+        end: 0,
+        anchor: 0,
+        content: crate::yaml::Content::Scalar {
+            text: Box::default(),
+            style: crate::yaml::node::Style::Plain,
+            tag: None,
+        },
+    });
     let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
         let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
         let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
         out.extend(docs.into_iter().map(|mut d| {
-            let (identity, cut) = match prune(&mut d.root, keep) {
+            let (identity, cut) = match prune(&mut d.root, keep, workloads) {
                 Pruned::Whole => (None, false),
                 Pruned::Cut => (None, true),
                 Pruned::Identity(identity) => (Some(identity), false),
             };
-            Doc { number: 0, start, end, root: d.root, identity, cut }
+            let root = if identity.is_some() { placeholder.clone() } else { std::sync::Arc::new(d.root) };
+            Doc { number: 0, start, end, root, identity, cut }
         }));
         Ok(())
     };
@@ -423,32 +499,37 @@ fn parse_chunks(text: &str, chunks: &[(usize, usize)], keep: Keep) -> Result<Vec
         let mut out = Vec::with_capacity(chunks.len());
         chunks.iter().try_for_each(|&(start, end)| parse_one(start, end, &mut out)).map(|()| out)
     } else {
-        // Both cores take the next chunk as they finish one, so one huge document does not
-        // leave a core idle; results are put back in input order afterwards.
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let worker = || -> Result<Vec<Doc>, ChunkError> {
-            let mut mine = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&(start, end)) = chunks.get(i) else { return Ok(mine) };
-                parse_one(start, end, &mut mine)?;
-            }
+        // Each core takes one contiguous half of the input by bytes (a huge document in one
+        // half leaves the other core the rest, as sharing chunk by chunk would). The halves
+        // are in input order, so the second is appended to the first: no sorted copy of the
+        // whole document list, which on many small documents is as large as the input.
+        let half = total / 2;
+        let mut seen = 0;
+        let mid = chunks
+            .iter()
+            .position(|(s, e)| {
+                seen += e - s;
+                seen > half
+            })
+            .map_or(chunks.len(), |i| i + 1)
+            .min(chunks.len() - 1);
+        let (first, second) = chunks.split_at(mid);
+        let worker = |part: &[(usize, usize)]| -> Result<Vec<Doc>, ChunkError> {
+            // One document per chunk, as streams are written.
+            let mut mine = Vec::with_capacity(part.len());
+            part.iter().try_for_each(|&(start, end)| parse_one(start, end, &mut mine)).map(|()| mine)
         };
         let (a, b) = std::thread::scope(|scope| {
-            let handle = scope.spawn(worker);
-            let a = worker();
+            let handle = scope.spawn(|| worker(second));
+            let a = worker(first);
             (a, handle.join().unwrap_or_else(|_| Err((0, "parser thread failed".to_owned()))))
         });
         // Report the error that comes first in the input.
         match (a, b) {
-            (Ok(a), Ok(b)) => {
-                // Exactly as large as needed: on many small documents this vector is big.
-                let mut all = Vec::with_capacity(a.len() + b.len());
-                all.extend(a);
-                all.extend(b);
-                // Stable: the documents of one chunk keep their order.
-                all.sort_by_key(|d| d.start);
-                Ok(all)
+            (Ok(mut a), Ok(b)) => {
+                a.reserve_exact(b.len());
+                a.extend(b);
+                Ok(a)
             }
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
             (Err(e1), Err(e2)) => Err(if e1.0 <= e2.0 { e1 } else { e2 }),
@@ -537,10 +618,15 @@ impl<'a> Input<'a> {
     }
 
     pub fn parse_keeping(text: &'a str, keep: Keep) -> Result<Self, Error> {
+        Self::parse_pruned(text, keep, None)
+    }
+
+    /// [`Input::parse_keeping`], with the config's workload namespaces when already known.
+    pub fn parse_pruned(text: &'a str, keep: Keep, workloads: WorkloadNamespaces) -> Result<Self, Error> {
         if let Some(json) = split_json(text) {
             match json {
                 Ok(ranges) => {
-                    let docs = parse_chunks(text, &ranges, keep)?;
+                    let docs = parse_chunks(text, &ranges, keep, workloads)?;
                     // A JSON List stays Shape::Json (answered as JSON); see `holds_items`.
                     let shape = match list_shape(&docs) {
                         Some(Shape::ResourceList) => Shape::ResourceList,
@@ -551,7 +637,7 @@ impl<'a> Input<'a> {
                 Err(message) => {
                     // Maybe YAML flow style after all; if not, the JSON message is the useful one.
                     let chunks = split_chunks(text);
-                    return match parse_chunks(text, &chunks, keep) {
+                    return match parse_chunks(text, &chunks, keep, workloads) {
                         Ok(docs) => Ok(Input { text, shape: list_shape(&docs).unwrap_or(Shape::Stream), docs, keep }),
                         Err(_) => Err(Error::Input(message)),
                     };
@@ -559,7 +645,7 @@ impl<'a> Input<'a> {
             }
         }
         let chunks = split_chunks(text);
-        let docs = parse_chunks(text, &chunks, keep)?;
+        let docs = parse_chunks(text, &chunks, keep, workloads)?;
         let shape = list_shape(&docs).unwrap_or(Shape::Stream);
         Ok(Input { text, shape, docs, keep })
     }
@@ -736,16 +822,50 @@ mod tests {
     }
 
     #[test]
+    fn workloads_outside_the_known_workload_namespaces_keep_only_their_identity() {
+        let deployment = |ns: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\n  labels: {{app: web}}\nspec:\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers: [{{name: web, image: nginx}}]\n")
+        };
+        let text = format!("{}---\n{}", deployment("apps"), deployment("default"));
+        let workloads = vec!["apps".to_owned()];
+        let input = Input::parse_pruned(&text, Keep::Transforms, Some(&workloads)).expect("parses");
+        // In a workload namespace: the pod metadata stays, for the network label.
+        assert!(input.docs[0].cut && input.docs[0].identity.is_none());
+        assert!(input.docs[0].root.path(&["spec", "template", "metadata", "labels", "app"]).is_some());
+        // Outside: nothing edits it, so only its identity is kept.
+        assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
+        let objects = input.objects().expect("objects");
+        assert_eq!(
+            (objects[1].api_version, objects[1].kind, objects[1].namespace, objects[1].name),
+            ("apps/v1", "Deployment", Some("default"), "web")
+        );
+        // Parts that are not common names are spelled out in the identity's one string.
+        let widget =
+            Input::parse_keeping("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", Keep::Transforms)
+                .expect("parses");
+        let id = widget.docs[0].identity.as_ref().expect("identity only");
+        assert_eq!((id.api_version(), id.kind(), id.namespace(), id.name()), ("example.com/v1", "Widget", None, "w"));
+        // Without a known config (it may come in the stream), both keep their pod metadata.
+        let input = Input::parse_keeping(&text, Keep::Transforms).expect("parses");
+        assert!(input.docs.iter().all(|d| d.cut && d.identity.is_none()));
+    }
+
+    #[test]
     fn documents_no_transform_reads_keep_their_identity_and_metadata() {
-        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrender.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1}\ndata: {k: v}\n";
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns1\n  labels: {a: b}\n  annotations:\n    postrenderer.helm.sh/postrender-filename: chart/s.yaml\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns1, labels: {app: x}, annotations: {note: y}}\ndata: {k: v}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  labels: {topology.istio.io/network: n1}\nspec: {gatewayClassName: istio}\n";
         let input = Input::parse_keeping(text, Keep::Transforms).expect("parses");
         let objects = input.objects().expect("objects");
-        // Labels or annotations: metadata kept as a tree, the rest cut.
+        // An annotation eastwest reads on any object (Helm 4's file): metadata kept as a
+        // tree, the rest cut.
         assert_eq!((objects[0].kind, objects[0].namespace, objects[0].name), ("Secret", Some("ns1"), "s"));
-        assert_eq!(objects[0].annotation("postrender.helm.sh/postrender-filename"), Some("chart/s.yaml"));
+        assert_eq!(objects[0].annotation(crate::generate::HELM4_FILENAME), Some("chart/s.yaml"));
         assert_eq!(objects[0].label("a"), Some("b"));
         assert!(objects[0].node.get("data").is_none());
-        // Nothing but a name and a namespace: only the identity strings, no tree.
+        // The network label (read on Gateway API Gateways): kept too.
+        assert_eq!(objects[2].label(crate::transform::istio::NETWORK_LABEL), Some("n1"));
+        assert!(input.docs[2].identity.is_none());
+        // A name, a namespace, and labels and annotations nothing reads: only the identity
+        // strings, no tree.
         assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
         assert_eq!((objects[1].kind, objects[1].namespace, objects[1].name), ("ConfigMap", Some("ns1"), "cm"));
     }

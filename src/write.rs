@@ -43,19 +43,22 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
     let mut verify_time = std::time::Duration::ZERO;
     let mut verified = 0usize;
 
-    // Changes and removals per document, gathered once (objects know their document).
-    let mut changes_in: Vec<Vec<(usize, &Change)>> = vec![Vec::new(); input.docs.len()];
+    // Changes and removals per document, gathered once (objects know their document), kept
+    // only for the documents that have any: not a list per input document.
+    let mut changes_in: std::collections::BTreeMap<usize, Vec<(usize, &Change)>> = Default::default();
     for (&i, change) in &plan.edits.changes {
-        changes_in[plan.objects[i].doc].push((i, change));
+        changes_in.entry(plan.objects[i].doc).or_default().push((i, change));
     }
-    let mut removed_in: Vec<Vec<usize>> = vec![Vec::new(); input.docs.len()];
+    let mut removed_in: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for &i in &plan.removed {
-        removed_in[plan.objects[i].doc].push(i);
+        removed_in.entry(plan.objects[i].doc).or_default().push(i);
     }
+    let none_changed: Vec<(usize, &Change)> = Vec::new();
+    let none_removed: Vec<usize> = Vec::new();
 
     for (doc_index, doc) in input.docs.iter().enumerate() {
-        let changed = &changes_in[doc_index];
-        let removed = &removed_in[doc_index];
+        let changed = changes_in.get(&doc_index).unwrap_or(&none_changed);
+        let removed = removed_in.get(&doc_index).unwrap_or(&none_removed);
         let append_here = input.holds_items(doc) && !plan.generated.is_empty();
         if changed.is_empty() && removed.is_empty() && !append_here {
             continue;

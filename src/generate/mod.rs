@@ -200,8 +200,19 @@ pub fn run(
         }
     }
 
-    let mut seen: HashSet<(String, String, String)> =
-        objects.iter().map(|o| (o.kind.to_owned(), o.namespace.unwrap_or("").to_owned(), o.name.to_owned())).collect();
+    // A generated object the stream already holds (or generated twice) is left out. The set
+    // is built from the few generated keys, and the stream's objects only looked up in it:
+    // no owned key per input document.
+    let keys: Vec<(String, String, String)> = out.iter().map(|g| key_of(&g.value)).collect();
+    let mut seen: HashSet<(&str, &str, &str)> = HashSet::new();
+    let generated_keys: HashSet<(&str, &str, &str)> =
+        keys.iter().map(|(k, ns, n)| (k.as_str(), ns.as_str(), n.as_str())).collect();
+    for o in objects {
+        let key = (o.kind, o.namespace.unwrap_or(""), o.name);
+        if generated_keys.contains(&key) {
+            seen.insert(key);
+        }
+    }
     let helm4 = objects.iter().any(|o| o.annotation(HELM4_FILENAME).is_some());
     let mut krm_paths = (input.shape == Shape::ResourceList).then(|| {
         objects
@@ -212,8 +223,8 @@ pub fn run(
             .collect::<HashSet<String>>()
     });
     let mut values = Vec::new();
-    for generated in out {
-        if !seen.insert(key_of(&generated.value)) {
+    for (generated, (kind, ns, name)) in out.into_iter().zip(&keys) {
+        if !seen.insert((kind.as_str(), ns.as_str(), name.as_str())) {
             continue;
         }
         values.push(decorate(generated, helm4, krm_paths.as_mut()));
