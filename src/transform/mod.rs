@@ -9,21 +9,37 @@ pub mod mesh_values;
 pub mod network_labels;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::config::Mesh;
 use crate::error::Error;
 use crate::read::Object;
 use crate::yaml::{Change, OnConflict};
 
-/// The changes wanted per object (by index into the object list).
+/// The changes wanted per object (by index into the object list). A change is shared
+/// between objects that want the same one (the network label of every workload in a
+/// workload namespace): tens of thousands of workloads hold one tree, not one each.
 #[derive(Default)]
 pub struct Edits {
-    pub changes: BTreeMap<usize, Change>,
+    pub changes: BTreeMap<usize, Arc<Change>>,
 }
 
 impl Edits {
+    /// The object's own change, to edit; a shared one is copied first.
     pub fn object(&mut self, index: usize) -> &mut Change {
-        self.changes.entry(index).or_default()
+        Arc::make_mut(self.changes.entry(index).or_default())
+    }
+
+    /// Give the object `shared` when it has no change yet and tell whether it did; an
+    /// object with a change of its own is left to the caller (`object`).
+    pub fn share(&mut self, index: usize, shared: &Arc<Change>) -> bool {
+        match self.changes.entry(index) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(Arc::clone(shared));
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
+        }
     }
 }
 
