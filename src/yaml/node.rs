@@ -655,9 +655,16 @@ fn style_of(style: ScalarStyle) -> Style {
 /// A collection's children without the spare capacity growth left: a kept document lives
 /// until the output is written, and spare slots of every small mapping (a pair of nodes
 /// is 160 bytes, and the first growth makes room for four) cost more than the input.
+///
+/// Moved into a fresh allocation of the exact size rather than shrunk in place: shrinking
+/// leaves the cut-off tail as a hole beside every kept collection, too small for the next
+/// document's growing collections, while the freed growth buffer is exactly the size the
+/// next one grows to and is reused at once.
 pub(crate) fn tight<T>(mut children: Vec<T>) -> Vec<T> {
     if children.capacity() > children.len() {
-        children.shrink_to_fit();
+        let mut exact = Vec::with_capacity(children.len());
+        exact.append(&mut children);
+        return exact;
     }
     children
 }
