@@ -140,9 +140,21 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     // load is reported by run_parsed, after the input's own errors, as always; the file is
     // loaded only once.)
     let early = options.config.as_ref().map(|f| config::from_text(&f.text, &f.origin, options.cluster.as_deref()));
-    let workloads =
-        early.as_ref().and_then(|loaded| loaded.as_ref().ok()).map(|mesh| &mesh.spec.workload_namespaces[..]);
-    let input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
+    // Without a file, a MeshNetwork document at the top level of a YAML stream is found by
+    // its text first, for the same pruning. That guess only saves memory: if the config the
+    // parsed stream really holds names other workload namespaces, the input is read again
+    // with nothing pruned, so a wrong guess can never drop a workload a transform edits.
+    let guessed = if early.is_none() { guess_stream_config(text, options.cluster.as_deref()) } else { None };
+    let workloads = match &early {
+        Some(loaded) => loaded.as_ref().ok().map(|mesh| &mesh.spec.workload_namespaces[..]),
+        None => guessed.as_deref(),
+    };
+    let mut input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
+    if let Some(guess) = &guessed {
+        if stream_workload_namespaces(&input, options.cluster.as_deref()).as_ref() != Some(guess) {
+            input = Input::parse_pruned(text, read::Keep::Transforms, None)?;
+        }
+    }
     match run_parsed(&input, options, early) {
         Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
             let mut buffer = Vec::new();
@@ -167,6 +179,32 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
 /// A config file loaded before the input was read.
 type Loaded = Result<Mesh, Error>;
 
+/// The workload namespaces of the one MeshNetwork document of a YAML stream, found by its
+/// text (`kind: MeshNetwork` at the start of a line, between `---` lines) before parsing.
+fn guess_stream_config(text: &str, cluster: Option<&str>) -> Option<Vec<String>> {
+    let finder = memchr::memmem::Finder::new(b"\nkind: MeshNetwork");
+    let mut hits = finder.find_iter(text.as_bytes());
+    let at = hits.next()?;
+    if hits.next().is_some() {
+        return None;
+    }
+    let start = text[..at].rfind("\n---").map_or(0, |i| i + 4);
+    let end = text[at..].find("\n---").map_or(text.len(), |i| at + i);
+    let doc = text.get(start..end)?;
+    config::from_text(doc, "stream", cluster).ok().map(|mesh| mesh.spec.workload_namespaces)
+}
+
+/// The workload namespaces of the config document the parsed stream holds, if exactly one.
+fn stream_workload_namespaces(input: &Input, cluster: Option<&str>) -> Option<Vec<String>> {
+    if input.function_config().is_some() {
+        return None;
+    }
+    let all = input.objects().ok()?;
+    let mut configs = all.iter().filter(|o| is_mesh_network(o));
+    let (Some(only), None) = (configs.next(), configs.next()) else { return None };
+    config::from_value(node_json(only.node), cluster).ok().map(|mesh| mesh.spec.workload_namespaces)
+}
+
 fn run_parsed(
     input: &Input,
     options: &Options,
@@ -181,14 +219,16 @@ fn run_parsed(
     let removed = if input.shape == Shape::ResourceList { Vec::new() } else { configs.clone() };
     // Transforms and generators see the objects without the config itself; indexes into
     // `all` are kept so the writer can find each object again.
-    // Without a config document in the stream (the usual `--config` run) the view is `all`
-    // itself: no copy of an object list as long as the input's document count.
-    let view: std::borrow::Cow<[Object]> = if configs.is_empty() {
-        std::borrow::Cow::Borrowed(&all)
-    } else {
-        std::borrow::Cow::Owned(
+    // Without a config document in the stream (the usual `--config` run), or with one first
+    // or last (where people put it), the view borrows `all`: no copy of an object list as
+    // long as the input's document count.
+    let view: std::borrow::Cow<[Object]> = match configs[..] {
+        [] => std::borrow::Cow::Borrowed(&all),
+        [0] => std::borrow::Cow::Borrowed(&all[1..]),
+        [last] if last + 1 == all.len() => std::borrow::Cow::Borrowed(&all[..last]),
+        _ => std::borrow::Cow::Owned(
             all.iter().enumerate().filter(|(i, _)| !configs.contains(i)).map(|(_, o)| o.clone()).collect(),
-        )
+        ),
     };
     transform::adopt_control_plane_namespace(&mut mesh, &view)?;
     let view_edits = transform::run(&mesh, &view)?;
