@@ -12,28 +12,21 @@ use crate::read::{node_json, Input, Keep};
 /// Kinds some check reads beyond their identity; the reader cuts every other document down
 /// to apiVersion, kind and metadata as it parses (CRDs, RBAC, webhooks are most of a render).
 pub fn read_in_full(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "ReplicaSet"
-            | "Job"
-            | "CronJob"
-            | "Pod"
-            | "Service"
-            | "ConfigMap"
-            | "Secret"
-            | "ServiceEntry"
-            | "WorkloadEntry"
-            | "Gateway"
-            | "Sidecar"
-            | "DestinationRule"
-            | "PeerAuthentication"
-            | "Certificate"
-            | "MutatingWebhookConfiguration"
-    )
+    // What the transforms read (workloads, Services, Namespaces, ConfigMaps), plus Istio's
+    // routing and security objects and the CA material.
+    crate::transform::reads_kind(kind)
+        || matches!(
+            kind,
+            "Secret"
+                | "ServiceEntry"
+                | "WorkloadEntry"
+                | "Gateway"
+                | "Sidecar"
+                | "DestinationRule"
+                | "PeerAuthentication"
+                | "Certificate"
+                | "MutatingWebhookConfiguration"
+        )
 }
 
 /// One Kubernetes object of a render, as data.
