@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{key, objects, repo, run_with_stdin};
+use common::{key, objects, repo, run_with_stdin, text};
 
 const EASTWEST: &str = env!("CARGO_BIN_EXE_eastwest");
 const TWO_CLUSTERS: &str = "testdata/configs/two-clusters.yaml";
@@ -16,10 +16,6 @@ fn eastwest(args: &[&str], stdin: &str) -> Output {
     let mut cmd = Command::new(EASTWEST);
     cmd.args(args).current_dir(repo()).env_remove("HELM_PLUGIN_NAME");
     run_with_stdin(&mut cmd, stdin)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A usage error: exit 2, one line on stderr, nothing on stdout.

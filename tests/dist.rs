@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{objects, repo};
+use common::{objects, ok, repo, text};
 
 const EASTWEST: &str = env!("CARGO_BIN_EXE_eastwest");
 
@@ -26,21 +26,6 @@ fn tool(name: &str) -> PathBuf {
 
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstderr:\n{}\nstdout:\n{}",
-        out.status,
-        text(&out.stderr),
-        text(&out.stdout)
-    );
-    text(&out.stdout)
 }
 
 /// A temp dir with its own GNUPGHOME; the gpg-agent it starts is stopped on drop.

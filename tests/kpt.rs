@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use common::{objects, repo};
+use common::{objects, ok, repo, text};
 
 const EASTWEST: &str = env!("CARGO_BIN_EXE_eastwest");
 const CREATED_BY: &str = "app.kubernetes.io/created-by";
@@ -90,20 +90,6 @@ fn find_kpt() -> PathBuf {
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstderr:\n{}\nstdout:\n{}",
-        out.status,
-        text(&out.stderr),
-        text(&out.stdout)
-    );
 }
 
 /// Every file of a package (relative path -> text).

@@ -90,3 +90,20 @@ pub fn run_with_stdin(cmd: &mut std::process::Command, input: &str) -> std::proc
     writer.join().expect("stdin writer").expect("write stdin");
     out
 }
+
+/// A process's output as text (lossy: messages may hold any byte).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Assert a command succeeded, showing its stderr and stdout when not; its stdout.
+pub fn ok(out: &std::process::Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\nstderr:\n{}\nstdout:\n{}",
+        out.status,
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    text(&out.stdout)
+}
