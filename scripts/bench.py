@@ -414,6 +414,24 @@ def write_many(kind, path):
     return os.path.getsize(path)
 
 
+def write_many_list(wrapper, path):
+    """The MANY_DOCS small Deployments as the items of one `kind: List`, or of a KRM
+    ResourceList with MANY_CONFIG as its functionConfig after the items (as kpt writes it)."""
+    stream = path + ".stream"
+    write_many("Deployment", stream)
+    with open(stream) as src, open(path, "w") as f:
+        api = "config.kubernetes.io/v1" if wrapper == "ResourceList" else "v1"
+        f.write(f"apiVersion: {api}\nkind: {wrapper}\nitems:\n")
+        for line in src:
+            if line == "---\n":
+                continue
+            f.write(("- " if line.startswith("apiVersion:") else "  ") + line)
+        if wrapper == "ResourceList":
+            f.write("functionConfig:\n" + "".join("  " + l for l in MANY_CONFIG.splitlines(True)))
+    os.remove(stream)
+    return os.path.getsize(path)
+
+
 def edit_check_ms(stderr):
     m = re.search(r"edit check ([0-9.]+) ms for (\d+) of (\d+) documents", stderr)
     return (float(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -445,6 +463,21 @@ def bench_many(args, tmp, summary):
                 print(f"  edit check: {check[0]:.1f} ms of {ms(timed.seconds)} for the {check[1]} edited of "
                       f"{check[2]} documents")
                 summary.append(f"edit check on {check[1]} edited Deployments: {check[0]:.1f} ms of {ms(timed.seconds)}")
+    # The same Deployments as the items of one document: read item by item, like a stream.
+    for wrapper in ("ResourceList", "List"):
+        path = os.path.join(tmp, f"many-{wrapper}.yaml")
+        size = in_child(write_many_list, wrapper, path)
+        argv = [EASTWEST] if wrapper == "ResourceList" else [EASTWEST, "--config", cfg]
+        runs = run_many(argv, path, 3, warmup=0)
+        rss = peak_rss(runs)
+        ok = rss / size <= GOAL_RSS_MULTIPLE
+        how = "config in functionConfig" if wrapper == "ResourceList" else "--config"
+        print(f"  {MANY_DOCS} Deployments as the items of one {wrapper} ({how}), {size / 1e6:.1f} MB: median "
+              f"{ms(median_s(runs))}, peak RSS {mib(rss)} = {rss / size:.1f}x input  "
+              f"goal <= {GOAL_RSS_MULTIPLE:.0f}x: {verdict(ok)}")
+        summary.append(f"{MANY_DOCS} small Deployments in one {wrapper} ({size / 1e6:.1f} MB): median "
+                       f"{ms(median_s(runs))}, peak RSS {mib(rss)} = {rss / size:.1f}x input "
+                       f"({verdict(ok)}, goal <= {GOAL_RSS_MULTIPLE:.0f}x)")
 
 
 def bench_check(args, kdir, summary):

@@ -144,18 +144,20 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
     // its text first, for the same pruning. That guess only saves memory: if the config the
     // parsed stream really holds names other workload namespaces, the input is read again
     // with nothing pruned, so a wrong guess can never drop a workload a transform edits.
-    let guessed = if early.is_none() { guess_stream_config(text, options.cluster.as_deref()) } else { None };
+    let guessed = if early.is_none() { guess_config(text, options.cluster.as_deref()) } else { None };
     let workloads = match &early {
         Some(loaded) => loaded.as_ref().ok().map(|mesh| &mesh.spec.workload_namespaces[..]),
         None => guessed.as_deref(),
     };
     let mut input = Input::parse_pruned(text, read::Keep::Transforms, workloads)?;
-    if let Some(guess) = &guessed {
-        if stream_workload_namespaces(&input, options.cluster.as_deref()).as_ref() != Some(guess) {
-            input = Input::parse_pruned(text, read::Keep::Transforms, None)?;
-        }
+    let mut result = run_parsed(&input, options, early, guessed.as_deref());
+    if let Ok(None) = result {
+        input = Input::parse_pruned(text, read::Keep::Transforms, None)?;
+        result = run_parsed(&input, options, None, None);
     }
-    match run_parsed(&input, options, early) {
+    // Without a guess, run_parsed always renders.
+    let result = result.and_then(|r| r.ok_or_else(|| Error::Io("the config changed while reading".into())));
+    match result {
         Ok((rendered, warnings)) if input.shape == Shape::ResourceList && !warnings.is_empty() => {
             let mut buffer = Vec::new();
             rendered.write_to(text, &mut buffer).map_err(|e| Failure::from(Error::Io(e.to_string())))?;
@@ -179,6 +181,33 @@ pub fn run_to(text: &str, options: &Options, out: &mut dyn std::io::Write) -> Re
 /// A config file loaded before the input was read.
 type Loaded = Result<Mesh, Error>;
 
+/// The workload namespaces of the config, found by its text before parsing: a
+/// ResourceList's `functionConfig` (which kpt and kustomize write after the items), else
+/// the stream's one MeshNetwork document.
+fn guess_config(text: &str, cluster: Option<&str>) -> Option<Vec<String>> {
+    guess_function_config(text, cluster).or_else(|| guess_stream_config(text, cluster))
+}
+
+/// The workload namespaces of a top-level `functionConfig:` written as a block.
+fn guess_function_config(text: &str, cluster: Option<&str>) -> Option<Vec<String>> {
+    let key = "\nfunctionConfig:";
+    let mut hits = memchr::memmem::find_iter(text.as_bytes(), key.as_bytes());
+    let at = hits.next()? + 1;
+    if hits.next().is_some() {
+        return None;
+    }
+    // The block ends at the next line that starts in column 0 with anything but a comment.
+    let body = at + key.len() - 1;
+    let end = text[body..]
+        .match_indices('\n')
+        .map(|(i, _)| body + i + 1)
+        .find(|&line| text[line..].starts_with(|c: char| !matches!(c, ' ' | '\t' | '\r' | '\n' | '#')))
+        .unwrap_or(text.len());
+    let docs = yaml::parse_documents(text.get(at..end)?, 0).ok()?;
+    let function_config = docs.first()?.root.get("functionConfig")?;
+    config::from_value(node_json(function_config), cluster).ok().map(|mesh| mesh.spec.workload_namespaces)
+}
+
 /// The workload namespaces of the one MeshNetwork document of a YAML stream, found by its
 /// text (`kind: MeshNetwork` at the start of a line, between `---` lines) before parsing.
 fn guess_stream_config(text: &str, cluster: Option<&str>) -> Option<Vec<String>> {
@@ -194,24 +223,23 @@ fn guess_stream_config(text: &str, cluster: Option<&str>) -> Option<Vec<String>>
     config::from_text(doc, "stream", cluster).ok().map(|mesh| mesh.spec.workload_namespaces)
 }
 
-/// The workload namespaces of the config document the parsed stream holds, if exactly one.
-fn stream_workload_namespaces(input: &Input, cluster: Option<&str>) -> Option<Vec<String>> {
-    if input.function_config().is_some() {
-        return None;
-    }
-    let all = input.objects().ok()?;
-    let mut configs = all.iter().filter(|o| is_mesh_network(o));
-    let (Some(only), None) = (configs.next(), configs.next()) else { return None };
-    config::from_value(node_json(only.node), cluster).ok().map(|mesh| mesh.spec.workload_namespaces)
-}
-
+/// Render a parsed input. `guessed`: the workload namespaces the input was pruned for,
+/// found by text before parsing; `Ok(None)` when the config the input really holds names
+/// others (the caller then reads the input again with nothing pruned).
 fn run_parsed(
     input: &Input,
     options: &Options,
     from_file: Option<Loaded>,
-) -> Result<(write::Rendered, Vec<Warning>), Error> {
+    guessed: Option<&[String]>,
+) -> Result<Option<(write::Rendered, Vec<Warning>)>, Error> {
     let all = input.objects()?;
-    let mut mesh = load_config(input, &all, options, from_file)?;
+    let loaded = load_config(input, &all, options, from_file);
+    if let Some(guess) = guessed {
+        if loaded.as_ref().map_or(true, |mesh| mesh.spec.workload_namespaces != guess) {
+            return Ok(None);
+        }
+    }
+    let mut mesh = loaded?;
     let configs: Vec<usize> = all.iter().enumerate().filter(|(_, o)| is_mesh_network(o)).map(|(i, _)| i).collect();
     // A config document is taken out of a stream (it is not for the cluster), but a
     // ResourceList item is the orchestrator's file: kpt deletes the package's mesh.yaml when
@@ -242,7 +270,7 @@ fn run_parsed(
         edits.changes.insert(kept(i), change);
     }
     let rendered = write::render(input, &write::Plan { edits, removed, generated, objects: &all })?;
-    Ok((rendered, warnings))
+    Ok(Some((rendered, warnings)))
 }
 
 /// A `results` entry in the shape KRM orchestrators show.

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::error::{DocRef, Error};
-use crate::yaml::node::{parse_documents_pruned, Pruning, IDENTITY_KEYS};
+use crate::yaml::node::{parse_documents_pruned, parse_documents_with_items, Pruning, IDENTITY_KEYS};
 use crate::yaml::Node;
 
 /// How the input was framed; the output answers in the same shape.
@@ -33,12 +33,42 @@ pub struct Doc {
     /// Shared, not owned: every document kept by its identity points at one empty
     /// placeholder, so it costs a pointer here instead of a whole node.
     pub root: std::sync::Arc<Node>,
-    /// For a document no transform reads: its identity, while `root` is the empty
-    /// placeholder. Many small documents then cost a few strings each, not a tree.
-    pub identity: Option<Identity>,
+    /// What stands in for parts of the tree that were not kept.
+    pub slim: Slim,
     /// Parts of the tree no transform reads were dropped (the edit check then reads the
     /// document's text again in full).
     pub cut: bool,
+}
+
+/// What a document keeps in place of a tree (one field, not two: it is paid per document).
+pub enum Slim {
+    /// Nothing: `root` is the tree, whole or cut down (see [`Doc::cut`]).
+    Tree,
+    /// For a document no transform reads: its identity, while `root` is the empty
+    /// placeholder. Many small documents then cost a few strings each, not a tree.
+    Identity(Identity),
+    /// For a List or ResourceList: the identity of each item kept only by its identity
+    /// (by item index, in order), whose node in `items` is then an empty placeholder. A
+    /// list of 50 000 items is pruned item by item, as a stream is document by document.
+    Items(Box<[(usize, Identity)]>),
+}
+
+impl Doc {
+    /// The identity of a document kept only by it.
+    pub fn identity(&self) -> Option<&Identity> {
+        match &self.slim {
+            Slim::Identity(identity) => Some(identity),
+            _ => None,
+        }
+    }
+
+    /// The items of this List kept only by their identity, by item index.
+    pub fn item_identities(&self) -> &[(usize, Identity)] {
+        match &self.slim {
+            Slim::Items(items) => items,
+            _ => &[],
+        }
+    }
 }
 
 /// What is kept of a document no transform reads: enough to name it and find it again.
@@ -366,7 +396,8 @@ pub(crate) fn prune(root: &mut Node, keep: Keep, workloads: WorkloadNamespaces) 
                 style: crate::yaml::node::Style::Plain,
                 tag: None,
             };
-            *root = Node { start, end: start, anchor: 0, content };
+            // The span stays: a list item's placeholder still says where the item is.
+            *root = Node { start, end: root.end, anchor: 0, content };
             return Pruned::Identity(identity);
         }
     }
@@ -482,15 +513,43 @@ fn parse_chunks(
     });
     let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
         let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
-        let docs = parse_documents_pruned(&text[start..end], start, pruning).map_err(|e| (e.offset, e.message))?;
-        out.extend(docs.into_iter().map(|mut d| {
-            let (identity, cut) = match prune(&mut d.root, keep, workloads) {
-                Pruned::Whole => (None, false),
+        // Each item of a list is pruned as it is read, like a document of a stream.
+        let mut item_identities: Vec<(usize, usize, Identity)> = Vec::new();
+        let mut items_cut: Vec<usize> = Vec::new();
+        let mut prune_item = |doc: usize, index: usize, item: &mut Node| match prune(item, keep, workloads) {
+            Pruned::Whole => {}
+            Pruned::Cut if items_cut.last() != Some(&doc) => items_cut.push(doc),
+            Pruned::Cut => {}
+            Pruned::Identity(identity) => {
+                // The placeholder ends where the item's text does (a collection's span may
+                // run on to the next token), so text can be added right after it.
+                item.end = text.get(..item.end).map_or(item.end, |t| t.trim_end().len().max(item.start));
+                if items_cut.last() != Some(&doc) {
+                    items_cut.push(doc);
+                }
+                item_identities.push((doc, index, identity));
+            }
+        };
+        let hook = keep.kinds().map(|_| &mut prune_item as &mut dyn FnMut(usize, usize, &mut Node));
+        let docs =
+            parse_documents_with_items(&text[start..end], start, pruning, hook).map_err(|e| (e.offset, e.message))?;
+        let mut item_identities = item_identities.into_iter().peekable();
+        out.extend(docs.into_iter().enumerate().map(|(d, mut parsed)| {
+            let (identity, cut) = match prune(&mut parsed.root, keep, workloads) {
+                Pruned::Whole => (None, items_cut.contains(&d)),
                 Pruned::Cut => (None, true),
                 Pruned::Identity(identity) => (Some(identity), false),
             };
-            let root = if identity.is_some() { placeholder.clone() } else { std::sync::Arc::new(d.root) };
-            Doc { number: 0, start, end, root, identity, cut }
+            let mut items = Vec::new();
+            while let Some((_, index, identity)) = item_identities.next_if(|(of, _, _)| *of == d) {
+                items.push((index, identity));
+            }
+            let (root, slim) = match identity {
+                Some(identity) => (placeholder.clone(), Slim::Identity(identity)),
+                None if !items.is_empty() => (std::sync::Arc::new(parsed.root), Slim::Items(items.into())),
+                None => (std::sync::Arc::new(parsed.root), Slim::Tree),
+            };
+            Doc { number: 0, start, end, root, slim, cut }
         }));
         Ok(())
     };
@@ -668,12 +727,12 @@ impl<'a> Input<'a> {
             let root = &doc.root;
             if self.holds_items(doc) {
                 let mut counter = 0;
-                push_items(doc_index, root, &mut counter, 0, &mut objects)?;
+                push_items(doc_index, root, doc.item_identities(), &mut counter, 0, &mut objects)?;
             } else if is_nested_list(root) {
                 // A `kind: List` document among others: kubectl reads its items as objects.
                 let mut counter = 0;
-                push_items(doc_index, root, &mut counter, 1, &mut objects)?;
-            } else if let Some(id) = &doc.identity {
+                push_items(doc_index, root, doc.item_identities(), &mut counter, 1, &mut objects)?;
+            } else if let Some(id) = doc.identity() {
                 objects.push(Object {
                     doc: doc_index,
                     item: None,
@@ -709,17 +768,36 @@ fn is_nested_list(node: &Node) -> bool {
 }
 
 /// The items of a List or ResourceList, and of every List inside it, numbered in order.
+/// `identities`: the items of this list kept only by their identity (see
+/// [`Doc::item_identities`]; the reader prunes only the document's own list).
 fn push_items<'a>(
     doc: usize,
     list: &'a Node,
+    identities: &'a [(usize, Identity)],
     counter: &mut usize,
     depth: usize,
     out: &mut Vec<Object<'a>>,
 ) -> Result<(), Error> {
     let Some(items) = list.get("items") else { return Ok(()) };
+    let mut identities = identities.iter().peekable();
     for (i, item) in items.items().iter().enumerate() {
+        if let Some((_, id)) = identities.next_if(|(at, _)| *at == i) {
+            *counter += 1;
+            out.push(Object {
+                doc,
+                item: Some(i),
+                node: item,
+                list: Some(items),
+                api_version: id.api_version(),
+                kind: id.kind(),
+                name: id.name(),
+                namespace: id.namespace(),
+                number: *counter,
+            });
+            continue;
+        }
         if depth < 16 && is_nested_list(item) {
-            push_items(doc, item, counter, depth + 1, out)?;
+            push_items(doc, item, &[], counter, depth + 1, out)?;
             continue;
         }
         *counter += 1;
@@ -732,7 +810,7 @@ fn push_items<'a>(
 
 /// A single document holding a List or ResourceList decides the shape.
 fn list_shape(docs: &[Doc]) -> Option<Shape> {
-    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null() || d.identity.is_some()).collect();
+    let non_empty: Vec<&Doc> = docs.iter().filter(|d| !d.root.is_null() || d.identity().is_some()).collect();
     let [doc] = non_empty.as_slice() else { return None };
     let kind = doc.root.get("kind").and_then(Node::as_str)?;
     let api = doc.root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
@@ -830,10 +908,10 @@ mod tests {
         let workloads = vec!["apps".to_owned()];
         let input = Input::parse_pruned(&text, Keep::Transforms, Some(&workloads)).expect("parses");
         // In a workload namespace: the pod metadata stays, for the network label.
-        assert!(input.docs[0].cut && input.docs[0].identity.is_none());
+        assert!(input.docs[0].cut && input.docs[0].identity().is_none());
         assert!(input.docs[0].root.path(&["spec", "template", "metadata", "labels", "app"]).is_some());
         // Outside: nothing edits it, so only its identity is kept.
-        assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
+        assert!(input.docs[1].identity().is_some() && input.docs[1].root.is_null());
         let objects = input.objects().expect("objects");
         assert_eq!(
             (objects[1].api_version, objects[1].kind, objects[1].namespace, objects[1].name),
@@ -843,11 +921,11 @@ mod tests {
         let widget =
             Input::parse_keeping("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", Keep::Transforms)
                 .expect("parses");
-        let id = widget.docs[0].identity.as_ref().expect("identity only");
+        let id = widget.docs[0].identity().expect("identity only");
         assert_eq!((id.api_version(), id.kind(), id.namespace(), id.name()), ("example.com/v1", "Widget", None, "w"));
         // Without a known config (it may come in the stream), both keep their pod metadata.
         let input = Input::parse_keeping(&text, Keep::Transforms).expect("parses");
-        assert!(input.docs.iter().all(|d| d.cut && d.identity.is_none()));
+        assert!(input.docs.iter().all(|d| d.cut && d.identity().is_none()));
     }
 
     #[test]
@@ -863,10 +941,10 @@ mod tests {
         assert!(objects[0].node.get("data").is_none());
         // The network label (read on Gateway API Gateways): kept too.
         assert_eq!(objects[2].label(crate::transform::istio::NETWORK_LABEL), Some("n1"));
-        assert!(input.docs[2].identity.is_none());
+        assert!(input.docs[2].identity().is_none());
         // A name, a namespace, and labels and annotations nothing reads: only the identity
         // strings, no tree.
-        assert!(input.docs[1].identity.is_some() && input.docs[1].root.is_null());
+        assert!(input.docs[1].identity().is_some() && input.docs[1].root.is_null());
         assert_eq!((objects[1].kind, objects[1].namespace, objects[1].name), ("ConfigMap", Some("ns1"), "cm"));
     }
 }

@@ -64,13 +64,17 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             continue;
         }
         let mut editor = Editor::new(text, &doc.root);
+        // Which patches each object's change wrote (for checking a list item by item).
+        let mut owned: Vec<(usize, &Change, std::ops::Range<usize>)> = Vec::with_capacity(changed.len());
         for &(i, change) in changed {
             let obj = &plan.objects[i];
+            let before = editor.patches.len();
             editor.apply(obj.node, Slot::Root, change, "").map_err(|e| Error::Object {
                 doc: Box::new(obj.doc_ref()),
                 field: e.field,
                 message: e.message,
             })?;
+            owned.push((i, change, before..editor.patches.len()));
         }
         for &i in removed {
             match (plan.objects[i].item, plan.objects[i].list) {
@@ -94,7 +98,12 @@ pub fn render(input: &Input, plan: &Plan) -> Result<Rendered, Error> {
             let appended =
                 if append_here && appended_to_list_by(doc_index, input, plan) { &plan.generated[..] } else { &[] };
             let started = std::time::Instant::now();
-            verify_document(input, doc_index, &editor.patches, changed, removed, appended, plan)?;
+            let by_item =
+                removed.is_empty().then(|| verify_list(input, doc_index, &editor.patches, &owned, appended, plan));
+            match by_item.flatten() {
+                Some(checked) => checked?,
+                None => verify_document(input, doc_index, &editor.patches, changed, removed, appended, plan)?,
+            }
             verify_time += started.elapsed();
             verified += 1;
         }
@@ -260,6 +269,166 @@ fn verify_document(
     match verify::first_difference(&expected, &actual, "") {
         None => Ok(()),
         Some(at) => Err(internal(doc.number, &format!("the edited text would not read back as intended at {at}"))),
+    }
+}
+
+/// Where each item of a block `items` list sits: from the start of the line of its dash to
+/// the start of the next item's (the last: to the end of the list's last line). `None`
+/// when an item does not start with a dash of its own line (then the list is checked whole).
+fn item_regions(text: &str, items: &Node, doc_end: usize) -> Option<Vec<(usize, usize)>> {
+    if items.is_flow() {
+        return None;
+    }
+    let mut starts = Vec::with_capacity(items.items().len());
+    for item in items.items() {
+        let before = text.get(..item.start)?.trim_end_matches([' ', '\t']);
+        let dash = before.len().checked_sub(1).filter(|&d| before.as_bytes()[d] == b'-')?;
+        let line = before[..dash].rfind('\n').map_or(0, |i| i + 1);
+        if !before[line..dash].bytes().all(|b| b == b' ') {
+            return None;
+        }
+        starts.push(line);
+    }
+    let last_end = match text.get(..items.end)? {
+        t if t.ends_with('\n') => items.end,
+        _ => text.get(items.end..doc_end)?.find('\n').map_or(doc_end, |i| items.end + i + 1),
+    };
+    let ends = starts.iter().skip(1).copied().chain(std::iter::once(last_end));
+    Some(starts.iter().copied().zip(ends).collect())
+}
+
+/// Does anything in the tree name an anchor? Then items cannot be read one by one.
+fn has_alias(node: &Node, depth: usize) -> bool {
+    depth > crate::yaml::node::MAX_DEPTH
+        || match &node.content {
+            crate::yaml::Content::Alias(..) => true,
+            crate::yaml::Content::Map { entries, .. } => {
+                entries.iter().any(|(k, v)| has_alias(k, depth + 1) || has_alias(v, depth + 1))
+            }
+            crate::yaml::Content::Seq { items, .. } => items.iter().any(|i| has_alias(i, depth + 1)),
+            crate::yaml::Content::Scalar { .. } => false,
+        }
+}
+
+/// The changes planned in one item of a list (at item paths, see [`at_path`]) and the
+/// indexes of the patches they wrote.
+type EditedItem<'c> = (Vec<(Vec<usize>, &'c Change)>, Vec<usize>);
+
+/// Check a List or ResourceList item by item, as a stream is checked document by document:
+/// each edited item is read back alone (its own lines, a one-item sequence) and compared
+/// with its data plus its planned changes; the rest of the document (its keys around
+/// `items`, and the appended items) is read back with no items in it. A long list then
+/// costs what its edited items cost, never a second copy of the whole list.
+///
+/// `None` when this cannot be done faithfully (aliases, items not each on their own dash
+/// line, a patch outside its item): the caller checks the document whole.
+fn verify_list(
+    input: &Input,
+    doc_index: usize,
+    doc_patches: &[Patch],
+    owned: &[(usize, &Change, std::ops::Range<usize>)],
+    appended: &[Value],
+    plan: &Plan,
+) -> Option<Result<(), Error>> {
+    let doc = &input.docs[doc_index];
+    let text = input.text;
+    let items = doc.root.get("items").filter(|i| i.is_seq() && !i.items().is_empty())?;
+    if has_alias(&doc.root, 0) || text.get(doc.start..doc.end)?.trim_start().starts_with('%') {
+        return None;
+    }
+    let regions = item_regions(text, items, doc.end)?;
+    let (first, last) = (regions.first()?.0, regions.last()?.1);
+    let within = |p: &Patch, (start, end): (usize, usize)| p.start >= start && p.end <= end;
+    // Edited items, each with its objects and the patches they wrote.
+    let mut by_item: std::collections::BTreeMap<usize, EditedItem> = Default::default();
+    let mut is_owned = vec![false; doc_patches.len()];
+    for (i, change, range) in owned {
+        let mut path = object_path(&doc.root, &plan.objects[*i])?;
+        let top = std::mem::replace(path.first_mut()?, 0);
+        let entry = by_item.entry(top).or_default();
+        entry.0.push((path, *change));
+        for p in range.clone() {
+            if !within(doc_patches.get(p)?, *regions.get(top)?) {
+                return None;
+            }
+            entry.1.push(p);
+            is_owned[p] = true;
+        }
+    }
+    let rest: Vec<&Patch> = doc_patches.iter().zip(&is_owned).filter(|(_, o)| !**o).map(|(p, _)| p).collect();
+    if !rest.iter().all(|p| within(p, (doc.start, first)) || within(p, (last, doc.end))) {
+        return None;
+    }
+    for (top, (planned, patch_indexes)) in &by_item {
+        let (start, end) = regions[*top];
+        let patches: Vec<&Patch> = patch_indexes.iter().filter_map(|&p| doc_patches.get(p)).collect();
+        let checked = verify_region(text, &[(start, end)], &patches, planned, &[], |what| {
+            internal(doc.number, &format!("item {}: {what}", top + 1))
+        });
+        if checked.is_err() {
+            return Some(checked);
+        }
+    }
+    if !rest.is_empty() || !appended.is_empty() {
+        let around = [(doc.start, first), (last, doc.end)];
+        return Some(verify_region(text, &around, &rest, &[], appended, |what| internal(doc.number, what)));
+    }
+    Some(Ok(()))
+}
+
+/// Read back the text made of `parts` of the input, before and after `patches` (which lie
+/// inside the parts), and compare the data: the first with `planned` changes (at item
+/// paths) and `appended` items applied must equal the second.
+fn verify_region(
+    text: &str,
+    parts: &[(usize, usize)],
+    patches: &[&Patch],
+    planned: &[(Vec<usize>, &Change)],
+    appended: &[Value],
+    fail: impl Fn(&str) -> Error,
+) -> Result<(), Error> {
+    let mut original = String::new();
+    let mut local = Vec::with_capacity(patches.len());
+    for &(start, end) in parts {
+        let offset = original.len();
+        original.push_str(&text[start..end]);
+        for p in patches.iter().filter(|p| p.start >= start && p.end <= end) {
+            let at = |x: usize| x - start + offset;
+            local.push(Patch { start: at(p.start), end: at(p.end), text: p.text.clone(), rank: p.rank });
+        }
+    }
+    let read = |t: &str| -> Result<Value, Error> {
+        match crate::read::reparse(t, 0, crate::read::Keep::Everything) {
+            Ok(Some(root)) => Ok(node_json(&root)),
+            Ok(None) => Ok(Value::Null),
+            Err(message) => Err(fail(&format!("the edited text is not valid YAML ({message})"))),
+        }
+    };
+    // A lone item reads as a one-item sequence; as `{items: [...]}` the item paths apply.
+    let as_list = |v: Value| if v.is_array() { serde_json::json!({ "items": v }) } else { v };
+    let mut expected = as_list(read(&original)?);
+    for (path, change) in planned {
+        if let Some(target) = at_path(&mut expected, path) {
+            verify::plan(target, change);
+        }
+    }
+    if !appended.is_empty() {
+        let mut change = Change::default();
+        *change.key("items") = Change::Append(appended.to_vec());
+        verify::plan(&mut expected, &change);
+    }
+    let mut edited = Vec::new();
+    let _ = crate::yaml::edit::write_patched(&original, &mut local, &mut edited);
+    let edited = String::from_utf8(edited).map_err(|_| fail("the edit is not UTF-8"))?;
+    let mut actual = as_list(read(&edited)?);
+    for (path, change) in planned {
+        if let Some(target) = at_path(&mut actual, path) {
+            verify::decode_embedded(target, change);
+        }
+    }
+    match verify::first_difference(&expected, &actual, "") {
+        None => Ok(()),
+        Some(at) => Err(fail(&format!("the edited text would not read back as intended at {at}"))),
     }
 }
 

@@ -85,3 +85,32 @@ fn fast_reader_builds_the_full_parsers_tree_for_every_corpus_document() {
     assert!(chunks_read > 600, "only {chunks_read} chunks read");
     assert!(declined.is_empty(), "{} corpus chunks left to the full parser:\n{}", declined.len(), declined.join("\n"));
 }
+
+/// A mapping written as the one item of a sequence at the root (how the edit check reads an
+/// edited item of a long List alone, see write::verify_list): every corpus document so
+/// written reads the same with both readers.
+#[test]
+fn fast_reader_builds_the_full_parsers_tree_for_a_root_sequence_item() {
+    let text = common::read(&common::corpus().join("istiod.yaml"));
+    let mut read = 0;
+    for (start, end) in split_chunks(&text) {
+        let body: Vec<&str> = text[start..end]
+            .lines()
+            .filter(|l| !l.starts_with("---") && !l.starts_with('#') && !l.is_empty())
+            .collect();
+        if body.is_empty() {
+            continue;
+        }
+        let item: String =
+            body.iter().enumerate().map(|(i, l)| format!("{}{l}\n", if i == 0 { "- " } else { "  " })).collect();
+        let Some(fast) = fast::parse(&item, 7, None) else { continue };
+        let full = parse_events(&item, 7, None).expect("the full parser reads it");
+        assert_eq!(fast.len(), full.len());
+        if let Some(diff) = first_difference(&fast[0].root, &full[0].root, "", &item, 7) {
+            panic!("the readers build different trees for {:?}: {diff}", item.get(..120));
+        }
+        assert!(fast[0].root == full[0].root);
+        read += 1;
+    }
+    assert!(read >= 15, "only {read} items read by the fast reader");
+}

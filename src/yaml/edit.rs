@@ -433,11 +433,32 @@ impl<'t> Editor<'t> {
         }
     }
 
+    /// Is there anything but blank and comment lines in `text[from..to]`?
+    fn holds_content(&self, from: usize, to: usize) -> bool {
+        self.text.get(from..to).is_some_and(|t| {
+            t.lines().any(|line| {
+                let line = line.trim();
+                !line.is_empty() && !line.starts_with('#')
+            })
+        })
+    }
+
     /// Where a node's own text really ends (block scalars and collections report the next
     /// token's position).
     pub fn value_end(&self, node: &Node) -> usize {
         match &node.content {
-            Content::Map { entries, flow: false } => entries.last().map_or(node.end, |(_, v)| self.value_end(v)),
+            Content::Map { entries, flow: false } => {
+                let Some((_, last)) = entries.last() else { return node.end };
+                let end = self.value_end(last);
+                // A mapping the reader cut down (a list item kept for its metadata) ends
+                // where its text ends, past the entries no longer in the tree.
+                let text_end = self.text.get(..node.end).map_or(end, |t| t.trim_end().len());
+                if text_end > end && self.holds_content(end, text_end) {
+                    text_end
+                } else {
+                    end
+                }
+            }
             Content::Seq { items, flow: false } => items.last().map_or(node.end, |v| self.value_end(v)),
             Content::Scalar { style: Style::Literal | Style::Folded, .. } => {
                 let mut end = node.end.min(self.text.len());

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use super::node::tight;
 use std::collections::HashSet;
 
-use super::node::{Content, Node, ParsedDoc, Pruning, Style, IDENTITY_KEYS, MAX_EXPANDED_NODES};
+use super::node::{Content, ItemHook, Node, ParsedDoc, Pruning, Style, IDENTITY_KEYS};
 
 /// Deeper documents go to the full parser, which enforces its own limit with a message.
 const MAX_DEPTH: usize = 64;
@@ -31,6 +31,18 @@ const EOF: u8 = 0;
 
 /// Parse a chunk holding one document, or `None` when the full parser must do it.
 pub fn parse(text: &str, base: usize, pruning: Option<Pruning>) -> Option<Vec<ParsedDoc>> {
+    parse_with_items(text, base, pruning, None).map(|(docs, _)| docs)
+}
+
+/// [`parse`], handing each item of a List's or ResourceList's block `items` to `item_hook`
+/// as soon as it is read (so a long list is pruned item by item, never held whole). Also
+/// says whether the hook saw the items; if not (flow `items`), the caller hands them over.
+pub fn parse_with_items(
+    text: &str,
+    base: usize,
+    pruning: Option<Pruning>,
+    item_hook: Option<ItemHook<'_>>,
+) -> Option<(Vec<ParsedDoc>, bool)> {
     if !only_plain_characters(text.as_bytes()) {
         return None;
     }
@@ -39,14 +51,18 @@ pub fn parse(text: &str, base: usize, pruning: Option<Pruning>) -> Option<Vec<Pa
         bytes: text.as_bytes(),
         base,
         pos: 0,
-        nodes: 0,
         depth: 0,
         storing: true,
         drop_next_collection: false,
         saw_marker: false,
+        item_hook,
+        item_pruning: pruning,
+        list_root: false,
+        items_next: false,
+        items_hooked: false,
     };
     let root = reader.document(pruning)?;
-    Some(vec![ParsedDoc { root }])
+    Some((vec![ParsedDoc { root }], reader.items_hooked))
 }
 
 /// No tab, carriage return or other control character, no BOM, and none of the characters
@@ -93,14 +109,12 @@ enum Chomp {
 }
 
 /// Offsets inside the reader are relative to the chunk; nodes get `base` added.
-struct Reader<'t> {
+struct Reader<'t, 'h> {
     text: &'t str,
     bytes: &'t [u8],
     base: usize,
     /// Start of the next line not yet read.
     pos: usize,
-    /// Nodes of the document so far, held to the full parser's limit.
-    nodes: u64,
     depth: usize,
     /// False inside a collection that pruning drops: it is still read and checked, not kept.
     storing: bool,
@@ -108,9 +122,19 @@ struct Reader<'t> {
     drop_next_collection: bool,
     /// A `---` or `...` line came after the document's start.
     saw_marker: bool,
+    /// Called with each item of the root List's `items` once it is read.
+    item_hook: Option<ItemHook<'h>>,
+    /// The pruning each such item is read with, as if it were a document of its own.
+    item_pruning: Option<Pruning>,
+    /// The root mapping's `kind` is List or ResourceList.
+    list_root: bool,
+    /// Set by the root mapping while it reads the value of `items`.
+    items_next: bool,
+    /// The hook was given the items.
+    items_hooked: bool,
 }
 
-impl<'t> Reader<'t> {
+impl<'t> Reader<'t, '_> {
     fn at(&self, i: usize) -> u8 {
         self.bytes.get(i).copied().unwrap_or(EOF)
     }
@@ -154,19 +178,12 @@ impl<'t> Reader<'t> {
     }
 
     fn null(&mut self, at: usize) -> Option<Node> {
-        self.count_node()?;
         Some(self.scalar(at, at, Cow::Borrowed(""), Style::Plain))
-    }
-
-    fn count_node(&mut self) -> Option<()> {
-        self.nodes += 1;
-        (self.nodes <= MAX_EXPANDED_NODES).then_some(())
     }
 
     /// Open a collection: returns whether it is kept, after checking depth and size.
     fn enter(&mut self) -> Option<bool> {
         self.depth += 1;
-        self.count_node()?;
         if self.depth > MAX_DEPTH {
             return None;
         }
@@ -251,7 +268,8 @@ impl<'t> Reader<'t> {
 
     // --- block structure ---------------------------------------------------------------
 
-    /// One document: an optional `---` line, then a block mapping at column 0, then nothing.
+    /// One document: an optional `---` line, then a block mapping or sequence at column 0, then
+    /// nothing.
     fn document(&mut self, pruning: Option<Pruning>) -> Option<Node> {
         let (mut line, mut indent) = self.skip_blank_and_comment_lines()?;
         if indent == 0 && self.bytes.get(line..line + 3) == Some(b"---") && self.is_document_marker(line) {
@@ -267,8 +285,14 @@ impl<'t> Reader<'t> {
         if indent != 0 {
             return None;
         }
-        let first = self.key(line)?;
-        let root = self.block_map(first, 0, pruning)?;
+        // A sequence at the root: not an object, but what one list item reads as alone
+        // (the edit check reads each edited item of a long list so).
+        let root = if self.is_seq_entry(line) {
+            self.block_seq(line, 0, false)?
+        } else {
+            let first = self.key(line)?;
+            self.block_map(first, 0, pruning)?
+        };
         match self.skip_to_content() {
             None if !self.saw_marker => Some(root),
             _ => None,
@@ -288,12 +312,17 @@ impl<'t> Reader<'t> {
         let mut key = first;
         let mut drop_rest = false;
         loop {
-            self.count_node()?;
             self.drop_next_collection = drop_rest && !IDENTITY_KEYS.contains(&key.text.as_ref());
+            let root = self.depth == 1;
+            self.items_next = root && self.list_root && key.text == "items" && self.item_hook.is_some();
             let value = self.map_value(key.colon, col)?;
             self.drop_next_collection = false;
-            if let (Some(p), Content::Scalar { text, .. }) = (pruning, &value.content) {
-                if key.text == "kind" && !(p.keep_kind)(text) {
+            self.items_next = false;
+            if let Content::Scalar { text, .. } = &value.content {
+                if root && key.text == "kind" {
+                    self.list_root = matches!(&**text, "List" | "ResourceList");
+                }
+                if pruning.is_some_and(|p| key.text == "kind" && !(p.keep_kind)(text)) {
                     drop_rest = !matches!(&**text, "List" | "ResourceList");
                 }
             }
@@ -392,6 +421,8 @@ impl<'t> Reader<'t> {
     /// the sequence is a mapping value written in the key's column, which the full parser
     /// reports as starting after the first `-` rather than at it.
     fn block_seq(&mut self, first: usize, col: usize, in_key_column: bool) -> Option<Node> {
+        // The root List's `items` (the root mapping is depth 1 while its value is read).
+        let list_items = std::mem::take(&mut self.items_next) && self.depth == 1;
         let outer = self.enter()?;
         let kept = self.storing;
         let mut items = Vec::new();
@@ -412,13 +443,18 @@ impl<'t> Reader<'t> {
                 if self.is_seq_entry(p) {
                     self.block_seq(p, p_col, false)?
                 } else if let Some(key) = self.key(p) {
-                    self.block_map(key, p_col, None)?
+                    self.block_map(key, p_col, if list_items { self.item_pruning } else { None })?
                 } else {
                     self.value_on_line(p, col)?
                 }
             };
             end = item.end - self.base;
             if kept {
+                let mut item = item;
+                if let Some(hook) = self.item_hook.as_mut().filter(|_| list_items) {
+                    hook(0, items.len(), &mut item);
+                    self.items_hooked = true;
+                }
                 items.push(item);
             }
             match self.skip_to_content() {
@@ -443,7 +479,6 @@ impl<'t> Reader<'t> {
             b'|' | b'>' => self.block_scalar(p, col),
             quote @ (b'"' | b'\'') => {
                 let (text, end) = self.quoted_text(p, Some(col))?;
-                self.count_node()?;
                 self.end_line(end)?;
                 Some(self.scalar(p, end, text, quote_style(quote)))
             }
@@ -488,7 +523,6 @@ impl<'t> Reader<'t> {
         if !self.plain_starts(p, false) {
             return None;
         }
-        self.count_node()?;
         let (mut end, line_end, mut commented) = self.plain_line(p)?;
         let mut folded: Option<String> = None;
         let mut next = self.next_line(line_end);
@@ -639,7 +673,6 @@ impl<'t> Reader<'t> {
             return None;
         }
         self.end_line(i)?;
-        self.count_node()?;
         let mut out = String::new();
         let mut line = self.pos;
         let mut indent = explicit_indent;
@@ -749,7 +782,6 @@ impl<'t> Reader<'t> {
             if is_map {
                 let key_start = *i;
                 let (key, style) = self.flow_scalar_text(i, col)?;
-                self.count_node()?;
                 let key_end = *i;
                 // A key and its `:` share a line.
                 *i += self.spaces(*i);
@@ -809,7 +841,6 @@ impl<'t> Reader<'t> {
         }
         let start = *i;
         let (text, style) = self.flow_scalar_text(i, col)?;
-        self.count_node()?;
         Some(self.scalar(start, *i, text, style))
     }
 

@@ -378,6 +378,11 @@ pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDoc>, Syntax
     parse_documents_pruned(text, base, None)
 }
 
+/// Called with (document index in the chunk, item index, item) for each item of a
+/// document that is a List or ResourceList, so a reader can cut each item down as if it
+/// were a document of its own.
+pub type ItemHook<'h> = &'h mut dyn FnMut(usize, usize, &mut Node);
+
 /// Parse, storing of a document whose `kind` fails `pruning` (when `kind` comes before
 /// the other top-level keys, as renderers write it) only apiVersion, kind and metadata.
 ///
@@ -388,10 +393,43 @@ pub fn parse_documents_pruned(
     base: usize,
     pruning: Option<Pruning>,
 ) -> Result<Vec<ParsedDoc>, SyntaxError> {
-    match super::fast::parse(text, base, pruning) {
-        Some(docs) => Ok(docs),
-        None => parse_events_like_go_yaml(text, base, pruning),
+    parse_documents_with_items(text, base, pruning, None)
+}
+
+/// [`parse_documents_pruned`], giving every item of each List or ResourceList document
+/// (`kind: List` or `ResourceList` with an `items` sequence) to `item_hook`, in order. The
+/// fast reader does so while it reads (items pruned one by one, never a whole list in
+/// memory); after the full parser, the items are handed over once it is done.
+pub fn parse_documents_with_items(
+    text: &str,
+    base: usize,
+    pruning: Option<Pruning>,
+    mut item_hook: Option<ItemHook<'_>>,
+) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    let (mut docs, hooked) = match super::fast::parse_with_items(
+        text,
+        base,
+        pruning,
+        item_hook.as_mut().map(|h| &mut **h as &mut dyn FnMut(usize, usize, &mut Node)),
+    ) {
+        Some(parsed) => parsed,
+        None => (parse_events_like_go_yaml(text, base, pruning)?, false),
+    };
+    if let (Some(hook), false) = (item_hook, hooked) {
+        for (d, doc) in docs.iter_mut().enumerate() {
+            let is_list = matches!(doc.root.get("kind").and_then(Node::as_str), Some("List" | "ResourceList"));
+            if let (true, Content::Map { entries, .. }) = (is_list, &mut doc.root.content) {
+                if let Some((_, Node { content: Content::Seq { items, .. }, .. })) =
+                    entries.iter_mut().find(|(k, _)| k.scalar_text() == Some("items"))
+                {
+                    for (i, item) in items.iter_mut().enumerate() {
+                        hook(d, i, item);
+                    }
+                }
+            }
+        }
     }
+    Ok(docs)
 }
 
 /// saphyr-parser's message when a tab follows `:` in a flow collection.
