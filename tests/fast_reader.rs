@@ -91,7 +91,7 @@ fn fast_reader_builds_the_full_parsers_tree_for_every_corpus_document() {
 /// written reads the same with both readers.
 #[test]
 fn fast_reader_builds_the_full_parsers_tree_for_a_root_sequence_item() {
-    let text = common::read(&common::corpus().join("istiod.yaml"));
+    let text = common::read(common::corpus().join("istiod.yaml"));
     let mut read = 0;
     for (start, end) in split_chunks(&text) {
         let body: Vec<&str> = text[start..end]
