@@ -291,8 +291,17 @@ fn krm_result(message: String, severity: &str, doc: Option<&error::DocRef>, fiel
 
 /// The rendered ResourceList with the warnings as `results` of severity warning.
 fn krm_with_results(rendered: &str, warnings: &[Warning]) -> Result<String, Error> {
-    let output = Input::parse(rendered)?;
-    let Some(doc) = output.docs.first() else { return Ok(rendered.to_owned()) };
+    // Only the ResourceList's own keys are edited: each item is read (the output is
+    // checked to be YAML) but kept as an empty placeholder spanning its text, so a list of
+    // 50 000 items is not held as a tree a second time.
+    let mut forget_item = |_: usize, _: usize, item: &mut yaml::Node| {
+        let end = rendered.get(..item.end).map_or(item.end, |t| t.trim_end().len().max(item.start));
+        let content = yaml::Content::Scalar { text: Box::default(), style: yaml::node::Style::Plain, tag: None };
+        *item = yaml::Node { start: item.start, end, anchor: 0, content };
+    };
+    let docs = yaml::node::parse_documents_with_items(rendered, 0, None, Some(&mut forget_item))
+        .map_err(|e| Error::Io(format!("the ResourceList written does not read back: {}", e.message)))?;
+    let Some(doc) = docs.first() else { return Ok(rendered.to_owned()) };
     let results: Vec<Value> =
         warnings.iter().map(|w| krm_result(w.to_string(), "warning", w.doc.as_ref(), &w.field)).collect();
     let mut change = Change::default();

@@ -469,6 +469,46 @@ mod tests {
         }
     }
 
+    /// A long list is checked item by item: an edited item that reads back wrong is an
+    /// internal error naming the item; a patch outside its item's lines, or an alias in
+    /// the list, sends the list to the whole-document check instead.
+    #[test]
+    fn a_list_is_checked_item_by_item() {
+        let item = |name: &str, ns: &str| {
+            format!("- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {{name: {name}, namespace: {ns}}}\n  spec:\n    template:\n      metadata:\n        labels: {{app: {name}}}\n      spec:\n        containers: [{{name: a, image: a}}]\n")
+        };
+        let text = format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{}{}{}functionConfig: {{kind: X}}\n",
+            item("a", "other"),
+            item("b", "apps"),
+            item("c", "other")
+        );
+        let workloads = vec!["apps".to_owned()];
+        let input = Input::parse_pruned(&text, crate::read::Keep::Transforms, Some(&workloads)).expect("parses");
+        assert_eq!(input.docs[0].item_identities().len(), 2, "items a and c: identity only");
+        let objects = input.objects().expect("objects");
+        assert_eq!(objects.iter().map(|o| o.name).collect::<Vec<_>>(), ["a", "b", "c"]);
+        let mut change = Change::default();
+        change.path(&["spec", "template", "metadata", "labels", "net"]).set("n1", OnConflict::Error);
+        let plan = Plan { edits: Edits::default(), removed: Vec::new(), generated: Vec::new(), objects: &objects };
+        let labels_end = text.find("app: b}").expect("b's labels") + "app: b".len();
+        let at = |start: usize, end: usize, t: &str| Patch { start, end, text: t.to_owned(), rank: 0 };
+        let right = [at(labels_end, labels_end, ", net: n1")];
+        let owned = [(1, &change, 0..1)];
+        assert!(matches!(verify_list(&input, 0, &right, &owned, &[], &plan), Some(Ok(()))));
+        // Item b's image changed as well: caught, and named.
+        let image = text
+            .find("image: a}]\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: c")
+            .expect("b's image");
+        let wrong = [right[0].clone(), at(image + 7, image + 8, "z")];
+        let owned_both = [(1, &change, 0..2)];
+        let err = verify_list(&input, 0, &wrong, &owned_both, &[], &plan).expect("checked by item").expect_err("wrong");
+        assert!(err.to_string().contains("item 2") && err.to_string().contains("/containers/0/image"), "{err}");
+        // The same wrong patch, but written by nobody: outside every item's owner, the
+        // list goes to the whole-document check.
+        assert!(verify_list(&input, 0, &wrong, &owned, &[], &plan).is_none());
+    }
+
     /// A workload cut down to its pod metadata by the reader is still compared whole: a
     /// change in a part not kept in memory is caught.
     #[test]
