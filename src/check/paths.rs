@@ -192,6 +192,15 @@ fn record(findings: &mut Findings, fail: Fail) -> Result<(), String> {
     }
 }
 
+/// What a step that looks an object up found, and how the step went (a failed lookup is
+/// recorded like any failed step).
+fn found<T>(lookup: Result<Option<T>, Box<Fail>>, findings: &mut Findings) -> (Option<T>, Result<(), String>) {
+    match lookup {
+        Ok(object) => (object, Ok(())),
+        Err(fail) => (None, record(findings, *fail)),
+    }
+}
+
 impl<'a> Tracer<'_, 'a> {
     fn trace(
         &mut self,
@@ -232,13 +241,8 @@ impl<'a> Tracer<'_, 'a> {
         note(listener);
         // Both modes: without remote secrets, istiod learns a remote network's instances only
         // from the import (ambient/services.go indexes ServiceEntries like sidecar mode).
-        let import = match self.import(caller, target, svc, host, port) {
-            Ok(se) => se,
-            Err(f) => {
-                note(record(findings, *f));
-                None
-            }
-        };
+        let (import, step) = found(self.import(caller, target, svc, host, port), findings);
+        note(step);
         if let Some(se) = import {
             if let Some(f) = export_to::import_hidden(self.ctx, caller, se) {
                 note(record(findings, f));
@@ -261,13 +265,8 @@ impl<'a> Tracer<'_, 'a> {
         if let Some(f) = mtls::destination_rule_tls(self.ctx, caller, host, port.number) {
             note(record(findings, f));
         }
-        let export = match self.export(target, svc, host, port) {
-            Ok(se) => se,
-            Err(f) => {
-                note(record(findings, *f));
-                None
-            }
-        };
+        let (export, step) = found(self.export(target, svc, host, port), findings);
+        note(step);
         if let Some(se) = export {
             if let Some(f) = export_to::export_hidden(self.ctx, target, se) {
                 note(record(findings, f));
