@@ -282,7 +282,8 @@ impl<'t> Reader<'t, '_> {
                 None => return None,
             }
         }
-        if indent != 0 {
+        // A `...` line first ends a document that never started: the full parser's business.
+        if indent != 0 || self.is_document_marker(line) {
             return None;
         }
         // A sequence at the root: not an object, but what one list item reads as alone

@@ -53,6 +53,9 @@ fn takes_what_renderers_write_and_builds_the_same_tree() {
         "kind: Secret\nmetadata:\n  name: s\ndata:\n  a: b\nstringData: {c: d}\nitems:\n- x\n",
         "kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
         "a: é ünïcode\nb: \"日本\"\n",
+        // A sequence at the root (one list item read alone by the edit check).
+        "- a\n- b\n",
+        "- apiVersion: v1\n  kind: ConfigMap\n  data:\n    k: |\n      v\n# between\n- x: 1\n",
     ];
     for text in cases {
         assert!(takes(text), "the fast reader declined:\n{text}");
@@ -72,7 +75,7 @@ fn leaves_everything_else_to_the_full_parser() {
         "a: 1\n---\nb: 2\n",
         "---\n---\n",
         "a:\n- x\n---\n",
-        "- a\n- b\n",
+        "... :\n..].: 2\n",
         "just a scalar\n",
         "  a: 1\n",
         "a:\tb\n",
