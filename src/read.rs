@@ -514,20 +514,21 @@ fn parse_chunks(
     let parse_one = |start: usize, end: usize, out: &mut Vec<Doc>| -> Result<(), ChunkError> {
         let pruning = keep.kinds().map(|keep_kind| Pruning { keep_kind });
         // Each item of a list is pruned as it is read, like a document of a stream.
-        let mut item_identities: Vec<(usize, usize, Identity)> = Vec::new();
-        let mut items_cut: Vec<usize> = Vec::new();
+        // By (document in the chunk, item): a hook may see an item twice (see
+        // parse_documents_with_items), the last call counts.
+        let mut item_identities: std::collections::BTreeMap<(usize, usize), Identity> = Default::default();
+        let mut items_cut: std::collections::BTreeSet<usize> = Default::default();
         let mut prune_item = |doc: usize, index: usize, item: &mut Node| match prune(item, keep, workloads) {
             Pruned::Whole => {}
-            Pruned::Cut if items_cut.last() != Some(&doc) => items_cut.push(doc),
-            Pruned::Cut => {}
+            Pruned::Cut => {
+                items_cut.insert(doc);
+            }
             Pruned::Identity(identity) => {
                 // The placeholder ends where the item's text does (a collection's span may
                 // run on to the next token), so text can be added right after it.
                 item.end = text.get(..item.end).map_or(item.end, |t| t.trim_end().len().max(item.start));
-                if items_cut.last() != Some(&doc) {
-                    items_cut.push(doc);
-                }
-                item_identities.push((doc, index, identity));
+                items_cut.insert(doc);
+                item_identities.insert((doc, index), identity);
             }
         };
         let hook = keep.kinds().map(|_| &mut prune_item as &mut dyn FnMut(usize, usize, &mut Node));
@@ -541,7 +542,7 @@ fn parse_chunks(
                 Pruned::Identity(identity) => (Some(identity), false),
             };
             let mut items = Vec::new();
-            while let Some((_, index, identity)) = item_identities.next_if(|(of, _, _)| *of == d) {
+            while let Some(((_, index), identity)) = item_identities.next_if(|((of, _), _)| *of == d) {
                 items.push((index, identity));
             }
             let (root, slim) = match identity {

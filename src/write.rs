@@ -333,7 +333,8 @@ fn verify_list(
     let doc = &input.docs[doc_index];
     let text = input.text;
     let items = doc.root.get("items").filter(|i| i.is_seq() && !i.items().is_empty())?;
-    if has_alias(&doc.root, 0) || text.get(doc.start..doc.end)?.trim_start().starts_with('%') {
+    // Directives (`%TAG`) give tags their meaning in the whole document, not in one item.
+    if has_alias(&doc.root, 0) || text.get(doc.start..doc.end)?.lines().any(|l| l.starts_with('%')) {
         return None;
     }
     let regions = item_regions(text, items, doc.end)?;

@@ -398,23 +398,20 @@ pub fn parse_documents_pruned(
 
 /// [`parse_documents_pruned`], giving every item of each List or ResourceList document
 /// (`kind: List` or `ResourceList` with an `items` sequence) to `item_hook`, in order. The
-/// fast reader does so while it reads (items pruned one by one, never a whole list in
-/// memory); after the full parser, the items are handed over once it is done.
+/// readers do so while they read (items pruned one by one, never a whole list in memory).
+/// A hook may see an item again (the full parser reads again after a tab it does not
+/// take): the last call for an item is the one that counts.
 pub fn parse_documents_with_items(
     text: &str,
     base: usize,
     pruning: Option<Pruning>,
     mut item_hook: Option<ItemHook<'_>>,
 ) -> Result<Vec<ParsedDoc>, SyntaxError> {
-    let (mut docs, hooked) = match super::fast::parse_with_items(
-        text,
-        base,
-        pruning,
-        item_hook.as_mut().map(|h| &mut **h as &mut dyn FnMut(usize, usize, &mut Node)),
-    ) {
+    let (mut docs, hooked) = match super::fast::parse_with_items(text, base, pruning, reborrow(&mut item_hook)) {
         Some(parsed) => parsed,
-        None => (parse_events_like_go_yaml(text, base, pruning)?, false),
+        None => (parse_events_like_go_yaml(text, base, pruning, reborrow(&mut item_hook))?, true),
     };
+    // The fast reader hands over block items only; flow `items` are handed over here.
     if let (Some(hook), false) = (item_hook, hooked) {
         for (d, doc) in docs.iter_mut().enumerate() {
             let is_list = matches!(doc.root.get("kind").and_then(Node::as_str), Some("List" | "ResourceList"));
@@ -432,6 +429,11 @@ pub fn parse_documents_with_items(
     Ok(docs)
 }
 
+/// The hook again, for one more call that takes it (a hook outlives each parse).
+fn reborrow<'s>(hook: &'s mut Option<ItemHook<'_>>) -> Option<ItemHook<'s>> {
+    hook.as_mut().map(|h| &mut **h as &mut dyn FnMut(usize, usize, &mut Node))
+}
+
 /// saphyr-parser's message when a tab follows `:` in a flow collection.
 const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
 
@@ -439,11 +441,16 @@ const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
 /// does not: a tab after `:` in a flow mapping (`{a:<TAB>b}`). Each such tab the parser
 /// stops at is read as a space, in a copy of the same length, so every offset still
 /// points into the original text. Tabs inside quoted text never stop the parser.
-fn parse_events_like_go_yaml(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
+fn parse_events_like_go_yaml(
+    text: &str,
+    base: usize,
+    pruning: Option<Pruning>,
+    mut item_hook: Option<ItemHook<'_>>,
+) -> Result<Vec<ParsedDoc>, SyntaxError> {
     let mut copy: Option<String> = None;
     for _ in 0..256 {
         let current = copy.as_deref().unwrap_or(text);
-        match parse_events(current, base, pruning) {
+        match parse_events_with_items(current, base, pruning, reborrow(&mut item_hook)) {
             Err(e) if e.message == TAB_AFTER_COLON => {
                 let at = e.offset - base;
                 let bytes = current.as_bytes();
@@ -457,11 +464,23 @@ fn parse_events_like_go_yaml(text: &str, base: usize, pruning: Option<Pruning>) 
             other => return other,
         }
     }
-    parse_events(copy.as_deref().unwrap_or(text), base, pruning)
+    parse_events_with_items(copy.as_deref().unwrap_or(text), base, pruning, item_hook)
 }
 
 /// [`parse_documents_pruned`] with the full parser alone: built from saphyr-parser's events.
 pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result<Vec<ParsedDoc>, SyntaxError> {
+    parse_events_with_items(text, base, pruning, None)
+}
+
+/// [`parse_events`], handing each item of a List's or ResourceList's `items` to
+/// `item_hook` as soon as it is complete (see [`parse_documents_with_items`]). Anchors
+/// inside an item were copied for their aliases before, so pruning it changes no alias.
+fn parse_events_with_items(
+    text: &str,
+    base: usize,
+    pruning: Option<Pruning>,
+    mut item_hook: Option<ItemHook<'_>>,
+) -> Result<Vec<ParsedDoc>, SyntaxError> {
     let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -474,6 +493,8 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
     let mut anchored: HashMap<usize, Arc<Node>> = HashMap::new();
     // Set once the root mapping's `kind` says this document need not be kept whole.
     let mut skip_rest = false;
+    // Set once the root mapping's `kind` says it is a List or ResourceList.
+    let mut list_root = false;
 
     loop {
         let (event, span) = match parser.next_event() {
@@ -492,6 +513,7 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 anchor_sizes.clear();
                 anchored.clear();
                 skip_rest = false;
+                list_root = false;
                 None
             }
             Event::DocumentEnd => {
@@ -526,9 +548,12 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                     anchor_sizes.insert(anchor, 1);
                 }
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix).into_boxed_str());
-                if let (Some(p), [Frame::Map { key: Some(k), .. }]) = (pruning, stack.as_slice()) {
-                    if k.scalar_text() == Some("kind") && !(p.keep_kind)(&value) {
-                        skip_rest = !matches!(value.as_ref(), "List" | "ResourceList");
+                if let [Frame::Map { key: Some(k), .. }] = stack.as_slice() {
+                    if k.scalar_text() == Some("kind") {
+                        list_root = matches!(value.as_ref(), "List" | "ResourceList");
+                        if pruning.is_some_and(|p| !(p.keep_kind)(&value)) {
+                            skip_rest = !list_root;
+                        }
                     }
                 }
                 // The parser's span of a quoted scalar can run on over the spaces and the
@@ -627,13 +652,21 @@ pub fn parse_events(text: &str, base: usize, pruning: Option<Pruning>) -> Result
                 Some(node)
             }
         };
-        if let Some(node) = finished {
+        if let Some(mut node) = finished {
             if node.anchor != 0 {
                 anchored.insert(node.anchor, Arc::new(node.clone()));
             }
+            let list_item = list_root
+                && matches!(stack.as_slice(), [Frame::Map { key: Some(k), .. }, Frame::Seq { .. }]
+                    if k.scalar_text() == Some("items"));
             match stack.last_mut() {
                 None => root = Some(node),
-                Some(Frame::Seq { items, .. }) => items.push(node),
+                Some(Frame::Seq { items, .. }) => {
+                    if let Some(hook) = item_hook.as_mut().filter(|_| list_item) {
+                        hook(docs.len(), items.len(), &mut node);
+                    }
+                    items.push(node)
+                }
                 Some(Frame::Map { entries, key, .. }) => match key.take() {
                     None => *key = Some(node),
                     Some(k) => entries.push((k, node)),
