@@ -28,6 +28,7 @@ own peak RSS (ru_maxrss) are measured without anything else in between. Python s
 
 import argparse
 import ast
+import json
 import os
 import re
 import shutil
@@ -432,6 +433,23 @@ def write_many_list(wrapper, path):
     return os.path.getsize(path)
 
 
+def write_many_json_list(path):
+    """The MANY_DOCS small Deployments as one JSON List, as `kubectl get -o json` writes it."""
+    items = []
+    for i in range(MANY_DOCS):
+        ns = "apps" if i % 4 == 0 else "default"
+        labels = {"app": f"app-{i}"}
+        items.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                      "metadata": {"name": f"app-{i}", "namespace": ns, "labels": labels},
+                      "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                               "template": {"metadata": {"labels": labels},
+                                            "spec": {"containers": [{"name": "app", "image": "nginx:1.25",
+                                                                     "ports": [{"containerPort": 80}]}]}}}})
+    with open(path, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f, indent=4)
+    return os.path.getsize(path)
+
+
 def edit_check_ms(stderr):
     m = re.search(r"edit check ([0-9.]+) ms for (\d+) of (\d+) documents", stderr)
     return (float(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -464,9 +482,12 @@ def bench_many(args, tmp, summary):
                       f"{check[2]} documents")
                 summary.append(f"edit check on {check[1]} edited Deployments: {check[0]:.1f} ms of {ms(timed.seconds)}")
     # The same Deployments as the items of one document: read item by item, like a stream.
-    for wrapper in ("ResourceList", "List"):
-        path = os.path.join(tmp, f"many-{wrapper}.yaml")
-        size = in_child(write_many_list, wrapper, path)
+    for wrapper in ("ResourceList", "List", "JSON List"):
+        path = os.path.join(tmp, f"many-{wrapper.replace(' ', '-')}.yaml")
+        if wrapper == "JSON List":
+            size = in_child(write_many_json_list, path)
+        else:
+            size = in_child(write_many_list, wrapper, path)
         argv = [EASTWEST] if wrapper == "ResourceList" else [EASTWEST, "--config", cfg]
         runs = run_many(argv, path, 3, warmup=0)
         rss = peak_rss(runs)

@@ -272,12 +272,16 @@ fn verify_document(
     }
 }
 
-/// Where each item of a block `items` list sits: from the start of the line of its dash to
-/// the start of the next item's (the last: to the end of the list's last line). `None`
-/// when an item does not start with a dash of its own line (then the list is checked whole).
-fn item_regions(text: &str, items: &Node, doc_end: usize) -> Option<Vec<(usize, usize)>> {
+/// Where each item of an `items` list sits, read alone. Block items: from the start of the
+/// line of its dash to the start of the next item's (the last: to the end of the list's
+/// last line). Flow items (JSON): the item's own span. Also where the text before the
+/// items ends and the text after them starts. `None` when a block item does not start
+/// with a dash on its own line (then the list is checked whole).
+fn item_regions(text: &str, items: &Node, doc_end: usize) -> Option<ItemRegions> {
+    let (first, last) = (items.items().first()?, items.items().last()?);
     if items.is_flow() {
-        return None;
+        let regions: Vec<(usize, usize)> = items.items().iter().map(|i| (i.start, i.end)).collect();
+        return Some(ItemRegions { regions, before: first.start, after: last.end });
     }
     let mut starts = Vec::with_capacity(items.items().len());
     for item in items.items() {
@@ -294,7 +298,15 @@ fn item_regions(text: &str, items: &Node, doc_end: usize) -> Option<Vec<(usize, 
         _ => text.get(items.end..doc_end)?.find('\n').map_or(doc_end, |i| items.end + i + 1),
     };
     let ends = starts.iter().skip(1).copied().chain(std::iter::once(last_end));
-    Some(starts.iter().copied().zip(ends).collect())
+    let regions: Vec<(usize, usize)> = starts.iter().copied().zip(ends).collect();
+    Some(ItemRegions { before: *starts.first()?, after: last_end, regions })
+}
+
+struct ItemRegions {
+    regions: Vec<(usize, usize)>,
+    /// The end of the document's text before its first item, the start after its last.
+    before: usize,
+    after: usize,
 }
 
 /// Does anything in the tree name an anchor? Then items cannot be read one by one.
@@ -337,8 +349,7 @@ fn verify_list(
     if has_alias(&doc.root, 0) || text.get(doc.start..doc.end)?.lines().any(|l| l.starts_with('%')) {
         return None;
     }
-    let regions = item_regions(text, items, doc.end)?;
-    let (first, last) = (regions.first()?.0, regions.last()?.1);
+    let ItemRegions { regions, before: first, after: last } = item_regions(text, items, doc.end)?;
     let within = |p: &Patch, (start, end): (usize, usize)| p.start >= start && p.end <= end;
     // Edited items, each with its objects and the patches they wrote.
     let mut by_item: std::collections::BTreeMap<usize, EditedItem> = Default::default();
@@ -363,7 +374,7 @@ fn verify_list(
     for (top, (planned, patch_indexes)) in &by_item {
         let (start, end) = regions[*top];
         let patches: Vec<&Patch> = patch_indexes.iter().filter_map(|&p| doc_patches.get(p)).collect();
-        let checked = verify_region(text, &[(start, end)], &patches, planned, &[], |what| {
+        let checked = verify_region(text, &[(start, end)], true, &patches, planned, &[], |what| {
             internal(doc.number, &format!("item {}: {what}", top + 1))
         });
         if checked.is_err() {
@@ -371,8 +382,11 @@ fn verify_list(
         }
     }
     if !rest.is_empty() || !appended.is_empty() {
-        let around = [(doc.start, first), (last, doc.end)];
-        return Some(verify_region(text, &around, &rest, &[], appended, |what| internal(doc.number, what)));
+        // With the last item, so that items appended after it (`, {...}` in a flow list)
+        // still read in place.
+        let last_item = *regions.last()?;
+        let around = [(doc.start, first), last_item, (last, doc.end)];
+        return Some(verify_region(text, &around, false, &rest, &[], appended, |what| internal(doc.number, what)));
     }
     Some(Ok(()))
 }
@@ -383,20 +397,25 @@ fn verify_list(
 fn verify_region(
     text: &str,
     parts: &[(usize, usize)],
+    lone_item: bool,
     patches: &[&Patch],
     planned: &[(Vec<usize>, &Change)],
     appended: &[Value],
     fail: impl Fn(&str) -> Error,
 ) -> Result<(), Error> {
     let mut original = String::new();
-    let mut local = Vec::with_capacity(patches.len());
+    let mut offsets = Vec::with_capacity(parts.len());
     for &(start, end) in parts {
-        let offset = original.len();
-        original.push_str(&text[start..end]);
-        for p in patches.iter().filter(|p| p.start >= start && p.end <= end) {
-            let at = |x: usize| x - start + offset;
-            local.push(Patch { start: at(p.start), end: at(p.end), text: p.text.clone(), rank: p.rank });
-        }
+        offsets.push(original.len());
+        original.push_str(text.get(start..end).unwrap_or_default());
+    }
+    // Each patch in the first part that holds it (one at the seam of two parts is the
+    // same place in the joined text either way).
+    let mut local = Vec::with_capacity(patches.len());
+    for p in patches {
+        let Some(i) = parts.iter().position(|&(start, end)| p.start >= start && p.end <= end) else { continue };
+        let at = |x: usize| x - parts[i].0 + offsets[i];
+        local.push(Patch { start: at(p.start), end: at(p.end), text: p.text.clone(), rank: p.rank });
     }
     let read = |t: &str| -> Result<Value, Error> {
         match crate::read::reparse(t, 0, crate::read::Keep::Everything) {
@@ -405,8 +424,13 @@ fn verify_region(
             Err(message) => Err(fail(&format!("the edited text is not valid YAML ({message})"))),
         }
     };
-    // A lone item reads as a one-item sequence; as `{items: [...]}` the item paths apply.
-    let as_list = |v: Value| if v.is_array() { serde_json::json!({ "items": v }) } else { v };
+    // A lone item (a one-item block sequence, or a flow item's own text) is read as
+    // `{items: [item]}`, where the item paths apply.
+    let as_list = |v: Value| match v {
+        Value::Array(_) if lone_item => serde_json::json!({ "items": v }),
+        v if lone_item => serde_json::json!({ "items": [v] }),
+        v => v,
+    };
     let mut expected = as_list(read(&original)?);
     for (path, change) in planned {
         if let Some(target) = at_path(&mut expected, path) {

@@ -114,3 +114,25 @@ fn fast_reader_builds_the_full_parsers_tree_for_a_root_sequence_item() {
     }
     assert!(read >= 15, "only {read} items read by the fast reader");
 }
+
+/// Every corpus document written as JSON (as kubectl and KRM orchestrators may send it),
+/// pretty and compact: read by the fast reader, the same tree as the full parser's.
+#[test]
+fn fast_reader_builds_the_full_parsers_tree_for_json() {
+    let text = common::read(common::corpus().join("istiod.yaml"));
+    let input = eastwest::read::Input::parse(&text).expect("corpus parses");
+    let mut read = 0;
+    for obj in input.objects().expect("objects") {
+        let value = eastwest::read::node_json(obj.node);
+        for json in [serde_json::to_string_pretty(&value).expect("json"), value.to_string()] {
+            let Some(fast) = fast::parse(&json, 5, None) else { continue };
+            let full = parse_events(&json, 5, None).expect("the full parser reads JSON");
+            if let Some(diff) = first_difference(&fast[0].root, &full[0].root, "", &json, 5) {
+                panic!("the readers build different trees for {:?}: {diff}", json.get(..120));
+            }
+            assert!(fast[0].root == full[0].root);
+            read += 1;
+        }
+    }
+    assert!(read >= 30, "only {read} JSON documents read by the fast reader");
+}

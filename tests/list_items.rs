@@ -174,3 +174,23 @@ fn a_wrong_guess_of_the_config_is_read_again_in_full() {
         .count();
     assert_eq!(labelled, 11, "every Deployment in apps is labelled");
 }
+
+/// The same objects as one JSON List (what `kubectl get -o json` writes): read item by
+/// item by the fast reader, each edited item checked alone.
+#[test]
+fn a_json_list_renders_its_items_as_the_same_objects_render_as_a_stream() {
+    let docs = documents();
+    let stream = common::objects(&eastwest::run(&as_stream(&docs), &options(Some(CONFIG))).expect("stream"));
+    let items: Vec<Value> = docs.iter().flat_map(|d| common::objects(d)).collect();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+    for input in [serde_json::to_string_pretty(&list).expect("json"), list.to_string()] {
+        let parsed =
+            eastwest::read::Input::parse_pruned(&input, eastwest::read::Keep::Transforms, Some(&["apps".into()]))
+                .expect("parses");
+        assert!(parsed.docs[0].item_identities().len() >= 40, "items nothing reads: identity only");
+        let output = eastwest::run(&input, &options(Some(CONFIG))).expect("json list renders");
+        assert!(output.trim_start().starts_with('{'), "answered as JSON");
+        assert_same_objects(&common::objects(&output), &stream);
+        assert_eq!(eastwest::run(&output, &options(Some(CONFIG))).expect("second run"), output, "idempotent");
+    }
+}

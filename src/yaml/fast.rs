@@ -21,6 +21,9 @@ use std::collections::HashSet;
 
 use super::node::{Content, ItemHook, Node, ParsedDoc, Pruning, Style, IDENTITY_KEYS};
 
+/// The column given for a flow collection at the root (JSON): its lines may start in any
+/// column, and a quoted scalar in it may not run over lines (those go to the full parser).
+const ROOT_FLOW: usize = usize::MAX;
 /// Deeper documents go to the full parser, which enforces its own limit with a message.
 const MAX_DEPTH: usize = 64;
 /// YAML limits an implicit key to 1024 characters.
@@ -290,6 +293,12 @@ impl<'t> Reader<'t, '_> {
         // (the edit check reads each edited item of a long list so).
         let root = if self.is_seq_entry(line) {
             self.block_seq(line, 0, false)?
+        } else if matches!(self.at(line), b'{' | b'[') {
+            // JSON, or YAML written as one flow collection.
+            let mut i = line;
+            let node = self.flow_collection(&mut i, ROOT_FLOW)?;
+            self.end_line(i)?;
+            node
         } else {
             let first = self.key(line)?;
             self.block_map(first, 0, pruning)?
@@ -757,7 +766,7 @@ impl<'t> Reader<'t, '_> {
                 b'\n' => {
                     *i += 1;
                     let indent = self.spaces(*i);
-                    if indent <= col && !self.is_line_end(*i + indent) {
+                    if col != ROOT_FLOW && indent <= col && !self.is_line_end(*i + indent) {
                         return None;
                     }
                 }
@@ -769,7 +778,10 @@ impl<'t> Reader<'t, '_> {
 
     /// A flow mapping or sequence opening at `*i`; leaves `*i` after its closing bracket.
     fn flow_collection(&mut self, i: &mut usize, col: usize) -> Option<Node> {
+        // The root List's `items` (the root mapping is depth 1 while its value is read).
+        let list_items = std::mem::take(&mut self.items_next) && self.depth == 1;
         let outer = self.enter()?;
+        let root = self.depth == 1;
         let kept = self.storing;
         let open = *i;
         let is_map = self.at(open) == b'{';
@@ -798,14 +810,23 @@ impl<'t> Reader<'t, '_> {
                 if matches!(self.at(*i), b',' | b'}') {
                     return None;
                 }
+                self.items_next = root && self.list_root && key == "items" && self.item_hook.is_some();
                 let value = self.flow_node(i, col)?;
+                self.items_next = false;
+                if let (true, Content::Scalar { text, .. }) = (root && key == "kind", &value.content) {
+                    self.list_root = matches!(&**text, "List" | "ResourceList");
+                }
                 if kept {
                     entries.push((self.scalar(key_start, key_end, Cow::Borrowed(&key), style), value));
                 }
                 keys.push(key);
             } else {
-                let item = self.flow_node(i, col)?;
+                let mut item = self.flow_node(i, col)?;
                 if kept {
+                    if let Some(hook) = self.item_hook.as_mut().filter(|_| list_items) {
+                        hook(0, items.len(), &mut item);
+                        self.items_hooked = true;
+                    }
                     items.push(item);
                 }
             }

@@ -53,6 +53,10 @@ fn takes_what_renderers_write_and_builds_the_same_tree() {
         "kind: Secret\nmetadata:\n  name: s\ndata:\n  a: b\nstringData: {c: d}\nitems:\n- x\n",
         "kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
         "a: é ünïcode\nb: \"日本\"\n",
+        // JSON, and YAML written as one flow collection.
+        "{\"a\": 1}\n",
+        "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\"k\": [1, 2.5, true, null]}\n  ]\n}",
+        "[a, {b: c}]\n",
         // A sequence at the root (one list item read alone by the edit check).
         "- a\n- b\n",
         "- apiVersion: v1\n  kind: ConfigMap\n  data:\n    k: |\n      v\n# between\n- x: 1\n",
@@ -76,6 +80,8 @@ fn leaves_everything_else_to_the_full_parser() {
         "---\n---\n",
         "a:\n- x\n---\n",
         "... :\n..].: 2\n",
+        "{a: 1}: b\n",
+        "{\"a\": \"two\n  lines\"}\n",
         "just a scalar\n",
         "  a: 1\n",
         "a:\tb\n",
@@ -89,7 +95,6 @@ fn leaves_everything_else_to_the_full_parser() {
         "a: |\n  x",
         "a: |\n    x\n\n    ",
         "a: \"x\\\n  y\"\n",
-        "{\"a\": 1}\n",
         "",
         "# only a comment\n",
         // Errors, whose messages the full parser writes.
