@@ -2,7 +2,8 @@
 //!
 //! Helm, kustomize and kubectl all write the same narrow dialect: block mappings and
 //! sequences, plain and quoted scalars, literal and folded block scalars, short flow
-//! collections and comments. This reader understands only that dialect and builds exactly
+//! collections and comments; kubectl and KRM orchestrators also write JSON (a document
+//! that is one flow collection), which it reads too. This reader understands only that dialect and builds exactly
 //! the tree the full parser ([`super::node::parse_events`]) builds from it: the same text,
 //! styles and byte spans. The moment it meets anything else (anchors, tags, explicit keys,
 //! tabs, directives, several documents in one chunk, or any syntax error) it gives up and
